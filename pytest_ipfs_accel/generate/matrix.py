@@ -1,0 +1,68 @@
+"""models x platforms x kinds -> the cells each generated module holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..models.spec import ModelSpec
+from ..options import RunConfig
+
+REFERENCE = ("cpu", "fp32")  # torch on the CPU in fp32: what parity compares against
+
+
+@dataclass(frozen=True)
+class Target:
+    """One parametrization of a test function: where, in what precision, at what batch size."""
+
+    platform: str
+    precision: str = "fp32"
+    batch_size: int = 1
+
+    @property
+    def id(self) -> str:
+        """The readable param id in node IDs: ``openvino``, ``openvino-bf16``, ``onnxruntime-bs4``."""
+        parts = [self.platform]
+        if self.precision != "fp32":
+            parts.append(self.precision)
+        if self.batch_size != 1:
+            parts.append(f"bs{self.batch_size}")
+        return "-".join(parts)
+
+
+@dataclass
+class ModuleCells:
+    """Everything generated for one model: one test module, one function per kind."""
+
+    model: ModelSpec
+    kinds: dict[str, list[Target]] = field(default_factory=dict)
+
+    @property
+    def filename(self) -> str:
+        return f"test_{self.model.name}.py"
+
+    @property
+    def platforms(self) -> list[str]:
+        return list(dict.fromkeys(t.platform for targets in self.kinds.values() for t in targets))
+
+
+def kind_targets(kind: str, platforms: list[str], cfg: RunConfig) -> list[Target]:
+    """The targets one kind gets: parity skips the reference itself, batch runs each size > 1 at fp32."""
+    if kind == "batch":
+        return [Target(p, "fp32", b) for p in platforms for b in cfg.batch_sizes if b > 1]
+    targets = [Target(p, precision) for p in platforms for precision in cfg.precisions]
+    if kind == "parity":
+        targets = [t for t in targets if (t.platform, t.precision) != REFERENCE]
+    return targets
+
+
+def build_matrix(models: list[ModelSpec], platforms: list[str], cfg: RunConfig) -> list[ModuleCells]:
+    """One ModuleCells per model, kinds in cfg order, empty kinds dropped; deterministic."""
+    matrix = []
+    for spec in models:
+        cells = ModuleCells(spec)
+        for kind in cfg.kinds:
+            targets = kind_targets(kind, platforms, cfg)
+            if targets:
+                cells.kinds[kind] = targets
+        matrix.append(cells)
+    return matrix

@@ -1,0 +1,56 @@
+"""RunConfig -> resolved models and platforms -> matrix -> sources. One function per step."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..models.spec import ModelSpec
+from ..options import RunConfig
+from .matrix import ModuleCells, build_matrix
+from .render import TemplateError, render
+
+
+def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
+    """Registry names, model types or local dirs -> ModelSpecs; bad names are usage errors."""
+    from ..models.registry import InvalidModelNameError, UnknownModelError, resolve
+
+    specs: dict[str, ModelSpec] = {}
+    for name in cfg.models:
+        try:
+            spec = resolve(name, trust_remote_code=cfg.trust_remote_code)
+        except (UnknownModelError, InvalidModelNameError) as exc:
+            raise pytest.UsageError(f"--ipfs-models: {exc}") from None
+        if spec.name in specs and specs[spec.name] != spec:
+            raise pytest.UsageError(f"--ipfs-models: {name!r} and another entry both map to test_{spec.name}.py; "
+                                    "rename one of the model directories.")
+        specs[spec.name] = spec
+    return list(specs.values())
+
+
+def resolve_platforms(cfg: RunConfig) -> list[str]:
+    """The requested platforms, or every detected one when none were requested."""
+    if cfg.hw is not None:
+        return list(cfg.hw)
+    from ..hardware import detected_names
+
+    return detected_names()
+
+
+def plan(cfg: RunConfig, hook=None, config: pytest.Config | None = None) -> list[ModuleCells]:
+    """The matrix for this run; plugins may edit it through pytest_ipfs_modify_matrix."""
+    matrix = build_matrix(resolve_models(cfg), resolve_platforms(cfg), cfg)
+    if hook is not None:
+        hook.pytest_ipfs_modify_matrix(config=config, matrix=matrix)
+    return [cells for cells in matrix if cells.kinds]
+
+
+def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, str]:
+    """filename -> rendered source for every module; template problems are usage errors."""
+    out = {}
+    for cells in matrix:
+        context = {"seed": cfg.seed, "model_arg": cells.model.path or cells.model.name}
+        try:
+            out[cells.filename] = render(cells, context, cfg.templates)
+        except TemplateError as exc:
+            raise pytest.UsageError(f"template error: {exc}") from None
+    return out

@@ -1,0 +1,58 @@
+"""ModuleCells -> Python source, through jinja2 templates, checked with ast.parse."""
+
+from __future__ import annotations
+
+import ast
+import traceback
+
+from .. import __version__
+from .environment import environment
+from .matrix import ModuleCells
+
+
+class TemplateError(Exception):
+    """A template failed to render or rendered invalid Python; names template file and line."""
+
+
+def template_for(cells: ModuleCells, extra: tuple[str, ...] = ()) -> str:
+    """The most specific template: ``tests/models/<model_type>.py.j2``, else ``tests/model.py.j2``."""
+    env = environment(extra)
+    specific = f"tests/models/{cells.model.model_type}.py.j2"
+    try:
+        env.get_template(specific)
+        return specific
+    except Exception as exc:  # jinja2.TemplateNotFound, or a syntax error we want reported below
+        if type(exc).__name__ != "TemplateNotFound":
+            raise _template_error(exc, specific) from None
+        return "tests/model.py.j2"
+
+
+def _template_error(exc: Exception, name: str) -> TemplateError:
+    """Locate the failing template line: jinja puts template frames into the traceback."""
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    lineno = getattr(exc, "lineno", None)
+    if not lineno:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.endswith(".j2"):
+                filename, lineno = frame.filename, frame.lineno
+                break
+    where = f"{filename or name}:{lineno or '?'}"
+    return TemplateError(f"{where}: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}")
+
+
+def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> str:
+    """Render one module; the result always parses as Python or TemplateError is raised."""
+    name = template_for(cells, extra)
+    try:
+        template = environment(extra).get_template(name)
+        source = template.render(model=cells.model, kinds=cells.kinds, platforms=cells.platforms,
+                                 template_name=name, version=__version__, **context)
+    except Exception as exc:
+        raise _template_error(exc, name) from None
+    try:
+        ast.parse(source, filename=cells.filename)
+    except SyntaxError as exc:
+        line = (exc.text or "").strip()
+        raise TemplateError(f"{template.filename}: rendered {cells.filename} is not valid Python at "
+                            f"line {exc.lineno}: {exc.msg}: {line!r}") from None
+    return source

@@ -1,0 +1,46 @@
+"""Detection: probe platforms once per process, honour IPFS_ACCEL_HW_DISABLE."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from .platform import FAMILIES, Platform, canonical, runtime_and_device
+from .probes import PROBES
+
+#: Comma list of platforms to hide, e.g. ``IPFS_ACCEL_HW_DISABLE=openvino,cuda``.
+DISABLE_ENV = "IPFS_ACCEL_HW_DISABLE"
+
+
+def disabled() -> frozenset[str]:
+    """Canonical names hidden by the environment (families hide their devices too)."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(canonical(x) for x in raw.split(",") if x.strip())
+
+
+@functools.lru_cache(maxsize=None)
+def _probe_cached(name: str, hidden: frozenset[str]) -> Platform:
+    family = name.partition(":")[0]
+    if name in hidden or family in hidden:
+        runtime, device = runtime_and_device(name)
+        return Platform(name, runtime, device, False, f"hidden by {DISABLE_ENV}={os.environ.get(DISABLE_ENV, '')}")
+    try:
+        return PROBES[family](name)
+    except Exception as exc:  # a broken runtime install is an absence with its reason, never a crash
+        runtime, device = runtime_and_device(name)
+        return Platform(name, runtime, device, False, f"probe failed: {type(exc).__name__}: {exc}")
+
+
+def probe(name: str) -> Platform:
+    """The Platform for one name (any accepted spelling); cached per process."""
+    return _probe_cached(canonical(name), disabled())
+
+
+def detect() -> list[Platform]:
+    """Every platform family, probed, in FAMILIES order."""
+    return [probe(family) for family in FAMILIES]
+
+
+def detected_names() -> list[str]:
+    """Names of the platforms present here: the default for ``--ipfs-hw``."""
+    return [p.name for p in detect() if p.available]

@@ -1,0 +1,82 @@
+"""pytest hooks only: options, markers, and generated items at collection.
+
+Everything here is cheap to import; the plugin stays inert unless models are
+asked for (``--ipfs-models`` or the ``ipfs_models`` ini key).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import options
+from .runtime.fixtures import ipfs_artifacts  # noqa: F401  (fixture registered with the plugin)
+
+RUN_CONFIG = pytest.StashKey["options.RunConfig"]()
+MARKERS = (
+    "ipfs_model(name): generated test of model NAME (select with -m \"ipfs_model(name='bert')\")",
+    "ipfs_hw(name): generated test on platform NAME (-m \"ipfs_hw(name='openvino')\")",
+    "ipfs_kind(name): generated test of kind NAME: load, forward, parity, batch",
+)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.addoptions(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
+    if cfg.active:
+        from .generate.pipeline import resolve_models
+
+        resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--ipfs-emit=DIR``: write the generated modules and exit without running them."""
+    cfg = options.from_pytest(config)
+    if cfg.emit is None:
+        return None
+    if not cfg.active:
+        raise pytest.UsageError("--ipfs-emit needs models: add --ipfs-models=NAME[,NAME...]")
+    from .generate import pipeline
+    from .generate.emit import EmitError, emit
+
+    sources = pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))
+    try:
+        written = emit(cfg.emit, sources)
+    except EmitError as exc:
+        raise pytest.UsageError(f"--ipfs-emit: {exc}") from None
+    tw = config.get_terminal_writer()
+    for path in written:
+        tw.line(f"ipfs-accel: wrote {path}")
+    tw.line(f"ipfs-accel: {len(written)} test file(s) in {cfg.emit}; run them with: pytest {cfg.emit}")
+    return 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Append the generated items (before -k, -m, --deselect and --lf filter them)."""
+    cfg = config.stash[RUN_CONFIG]
+    if not cfg.active:
+        return
+    from .generate import pipeline
+    from .generate.collect import generated_items
+
+    items.extend(generated_items(session, pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    cfg = config.stash.get(RUN_CONFIG, None)
+    if cfg is None or not cfg.active:
+        return None
+    hw = ",".join(cfg.hw) if cfg.hw else "every detected platform"
+    return [f"ipfs-accel: models={','.join(cfg.models)} hw={hw} kinds={','.join(cfg.kinds)} seed={cfg.seed}"]

@@ -1,0 +1,1 @@
+"""What generated tests call: fixtures, model references, parity and shape checks."""

@@ -1,0 +1,149 @@
+"""The calls generated tests make. Each turns runtime facts into pytest outcomes.
+
+Absent platform or runtime -> skip; an architecture the runtime cannot export
+-> xfail with the concrete error; wrong numbers -> fail. Heavy imports happen
+inside the functions, so importing a generated module stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from ..models.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """The model a generated module tests, as literal values baked into its source."""
+
+    name: str
+    model_type: str
+    modality: str
+    source: str = "tiny"
+    path: str | None = None
+    trust_remote_code: bool = False
+    seed: int = 0
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec(name=self.name, model_type=self.model_type, modality=self.modality,
+                         source=self.source, path=self.path, trust_remote_code=self.trust_remote_code)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """torch-cpu fp32 outputs of the model on fixed inputs."""
+
+    inputs: dict[str, Any]
+    outputs: list[Any]  # numpy arrays
+
+
+_REFERENCES: dict[ModelRef, Reference] = {}
+_RUNNERS: dict[tuple, Any] = {}  # a Runner, or the exception preparing it raised
+
+
+def require(platform: str):
+    """The probed Platform, or skip naming what was probed."""
+    from ..hardware import probe
+
+    found = probe(platform)
+    if not found.available:
+        pytest.skip(f"{platform} not available: {found.reason}")
+    return found
+
+
+def loaded(model: ModelRef):
+    """The built (tiny) or loaded (local path) torch model; cached per process."""
+    from ..models.loaded import load
+
+    return load(model.spec(), seed=model.seed)
+
+
+def _numpy(tensors) -> list[Any]:
+    return [t.detach().float().numpy() if t.is_floating_point() else t.detach().numpy() for t in tensors]
+
+
+def reference(model: ModelRef) -> Reference:
+    """Inputs for batch size 1 and the torch-cpu fp32 outputs on them; cached per process."""
+    if model not in _REFERENCES:
+        lm = loaded(model)
+        inputs = lm.inputs(batch_size=1, seed=model.seed)
+        _REFERENCES[model] = Reference(inputs, _numpy(lm.forward(inputs)))
+    return _REFERENCES[model]
+
+
+def _signature(inputs: dict[str, Any]) -> tuple:
+    return tuple((k, tuple(getattr(v, "shape", ())), str(getattr(v, "dtype", v))) for k, v in sorted(inputs.items()))
+
+
+def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, example: dict | None = None):
+    """A Runner for the model on the platform, built once per process per input signature."""
+    from ..backends.base import BackendUnavailable, ExportError, get_backend
+
+    found = require(platform)
+    example = reference(model).inputs if example is None else example
+    key = (model, platform, precision, _signature(example))
+    if key not in _RUNNERS:
+        try:
+            backend = get_backend(found.runtime)
+            _RUNNERS[key] = backend.prepare(loaded(model), example, found.device, precision, artifacts)
+        except (BackendUnavailable, ExportError) as exc:
+            _RUNNERS[key] = exc
+    runner = _RUNNERS[key]
+    if isinstance(runner, ExportError):
+        pytest.xfail(f"{platform}: cannot export {model.name}: {runner}")
+    if isinstance(runner, BackendUnavailable):
+        pytest.skip(f"{platform}: {runner}")
+    return runner
+
+
+def assert_runs_where_asked(runner, platform: str) -> None:
+    """The runner executes on the device the platform names, not somewhere else."""
+    from ..hardware import probe
+
+    expected = probe(platform).device
+    assert runner.info.get("device") == expected, (
+        f"{platform}: asked for device {expected!r}, runner executes on {runner.info.get('device')!r} ({runner.info})")
+
+
+def assert_well_formed(outputs: list, expected: list) -> None:
+    """Same output count and shapes as the reference, every float finite."""
+    import numpy as np
+
+    assert len(outputs) == len(expected), f"{len(outputs)} outputs, reference has {len(expected)}"
+    for i, (got, ref) in enumerate(zip(outputs, expected)):
+        got = np.asarray(got)
+        assert got.shape == ref.shape, f"output {i}: shape {got.shape}, reference {ref.shape}"
+        if got.dtype.kind == "f":
+            bad = int((~np.isfinite(got)).sum())
+            assert bad == 0, f"output {i}: {bad} of {got.size} values are NaN or inf"
+
+
+def compare(reference_outputs: list, outputs: list, runtime: str, precision: str):
+    """Parity against the reference with the tolerance written down for (runtime, precision)."""
+    from .parity import compare as _compare, tolerance
+
+    atol, rtol = tolerance(runtime, precision)
+    return _compare(reference_outputs, outputs, atol, rtol)
+
+
+def assert_batch_consistent(model: ModelRef, platform: str, batch_size: int, artifacts=None) -> None:
+    """Outputs for a batch of N equal the outputs of the N samples run one by one."""
+    import numpy as np
+
+    lm = loaded(model)
+    batched = lm.inputs(batch_size=batch_size, seed=model.seed)
+    singles = [lm.inputs(batch_size=1, seed=model.seed + i) for i in range(batch_size)]
+    batch_out = prepare(model, platform, "fp32", artifacts, example=batched)(batched)
+    single_runner = prepare(model, platform, "fp32", artifacts, example=singles[0])
+    single_out = [single_runner(s) for s in singles]
+    pairs = []
+    for j, got in enumerate(batch_out):
+        first = np.asarray(single_out[0][j])
+        if first.ndim and first.shape[0] == 1 and np.asarray(got).shape == (batch_size, *first.shape[1:]):
+            pairs.append((np.concatenate([np.asarray(s[j]) for s in single_out]), np.asarray(got)))
+    assert pairs, f"no output of {model.name} has a batch dimension to compare"
+    result = compare([p[0] for p in pairs], [p[1] for p in pairs], single_runner.info["runtime"], "fp32")
+    assert result.ok, f"batch of {batch_size} differs from single runs: {result.detail}"

@@ -1,0 +1,105 @@
+"""The plugin as users drive it, collection only: options, ini keys, node IDs, markers, errors."""
+
+import pytest
+
+HW = "--ipfs-hw=cpu,onnxruntime,openvino"
+
+
+def _ids(result) -> list[str]:
+    return [line for line in result.outlines if "::" in line]
+
+
+def test_inert_without_models(pytester):
+    pytester.makepyfile(test_plain="def test_a():\n    pass\n")
+    result = pytester.runpytest("--co", "-q")
+    assert _ids(result) == ["test_plain.py::test_a"]
+
+
+def test_node_ids_are_readable_and_deterministic(pytester):
+    first = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert,t5", HW))
+    second = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert,t5", HW))
+    assert first == second and len(first) == 22
+    assert first[:3] == ["ipfs/test_bert.py::test_load[cpu]", "ipfs/test_bert.py::test_load[onnxruntime]",
+                         "ipfs/test_bert.py::test_load[openvino]"]
+    assert "ipfs/test_t5.py::test_parity[openvino]" in first
+    assert "ipfs/test_bert.py::test_parity[cpu]" not in first  # torch-cpu fp32 is the reference
+    assert not (pytester.path / "ipfs").exists()  # nothing written
+
+
+def test_ini_keys_work_like_options(pytester):
+    pytester.makeini("[pytest]\nipfs_models = bert\nipfs_hw = cpu, ort\nipfs_kinds = forward\n")
+    assert _ids(pytester.runpytest("--co", "-q")) == [
+        "ipfs/test_bert.py::test_forward[cpu]", "ipfs/test_bert.py::test_forward[onnxruntime]"]
+
+
+def test_pyproject_ini_options(pytester):
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\nipfs_models = "gpt2"\nipfs_hw = "openvino"\n'
+                               'ipfs_kinds = "parity"\nipfs_precisions = "fp32,bf16"\n')
+    assert _ids(pytester.runpytest("--co", "-q")) == [
+        "ipfs/test_gpt2.py::test_parity[openvino]", "ipfs/test_gpt2.py::test_parity[openvino-bf16]"]
+
+
+@pytest.mark.parametrize(("expr", "expected"), [
+    ("ipfs_hw(name='openvino')", {"test_load[openvino]", "test_forward[openvino]", "test_parity[openvino]",
+                                  "test_batch[openvino-bs2]"}),
+    ("ipfs_kind(name='parity')", {"test_parity[onnxruntime]", "test_parity[openvino]"}),
+])
+def test_markers_select(pytester, expr, expected):
+    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", HW, "-m", expr))
+    assert {i.split("::")[1] for i in ids} == expected
+
+
+def test_keyword_and_deselect(pytester):
+    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", HW, "-k", "batch and not cpu",
+                                  "--deselect", "ipfs/test_bert.py::test_batch[openvino-bs2]"))
+    assert ids == ["ipfs/test_bert.py::test_batch[onnxruntime-bs2]"]
+
+
+def test_batch_sizes_and_seed(pytester):
+    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=vit", "--ipfs-hw=cpu", "--ipfs-kinds=batch",
+                                  "--ipfs-batch-sizes=1,4,8", "--ipfs-seed=7"))
+    assert ids == ["ipfs/test_vit.py::test_batch[cpu-bs4]", "ipfs/test_vit.py::test_batch[cpu-bs8]"]
+
+
+def test_default_hw_is_every_detected_platform(pytester, monkeypatch):
+    monkeypatch.setenv("IPFS_ACCEL_HW_DISABLE", "openvino")
+    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", "--ipfs-kinds=load"))
+    assert "ipfs/test_bert.py::test_load[cpu]" in ids and "ipfs/test_bert.py::test_load[onnxruntime]" in ids
+    assert not any("openvino" in i or "cuda" in i for i in ids)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ipfs-models=bret"], "Did you mean: bert"),
+    (["--ipfs-models=bert'); import os; os.system('x"], "--ipfs-models"),
+    (["--ipfs-models=bert", "--ipfs-hw=opnvino"], "did you mean openvino"),
+    (["--ipfs-models=bert", "--ipfs-kinds=parrity"], "Did you mean 'parity'"),
+    (["--ipfs-models=bert", "--ipfs-batch-sizes=0"], "integer >= 1"),
+    (["--ipfs-models=bert", "--ipfs-seed=-1"], "integer >= 0"),
+    (["--ipfs-models=bert", "--ipfs-precisions=fp8"], "Choose from: fp32, fp16, bf16"),
+    (["--ipfs-models=bert", "--ipfs-templates=nowhere"], "is not a directory"),
+])
+def test_bad_input_is_a_usage_error(pytester, args, message):
+    result = pytester.runpytest("--co", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_broken_user_template_is_reported_with_file_and_line(pytester):
+    pytester.mkdir("tpl")
+    pytester.path.joinpath("tpl", "tests", "models").mkdir(parents=True)
+    pytester.path.joinpath("tpl", "tests", "models", "bert.py.j2").write_text(
+        '{% extends "tests/base.py.j2" %}\n{% block imports %}\n{{ undefined_thing }}\n{% endblock %}\n')
+    result = pytester.runpytest("--co", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-templates=tpl")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "bert.py.j2:3" in result.stderr.str() and "undefined_thing" in result.stderr.str()
+
+
+def test_modify_matrix_hook(pytester):
+    pytester.makeconftest(
+        "def pytest_ipfs_modify_matrix(config, matrix):\n"
+        "    for cells in matrix:\n"
+        "        cells.kinds = {k: [t for t in v if t.platform != 'onnxruntime'] for k, v in cells.kinds.items()}\n"
+        "        cells.kinds.pop('batch')\n")
+    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", HW))
+    assert len(ids) == 5 and not any("onnxruntime" in i or "batch" in i for i in ids)
