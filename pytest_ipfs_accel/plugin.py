@@ -52,13 +52,12 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
     sources = pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))
     try:
-        written = emit(cfg.emit, sources)
+        written = emit(cfg.emit, {name: r.source for name, r in sources.items()})
     except EmitError as exc:
         raise pytest.UsageError(f"--ipfs-emit: {exc}") from None
-    tw = config.get_terminal_writer()
     for path in written:
-        tw.line(f"ipfs-accel: wrote {path}")
-    tw.line(f"ipfs-accel: {len(written)} test file(s) in {cfg.emit}; run them with: pytest {cfg.emit}")
+        print(f"ipfs-accel: wrote {path}")
+    print(f"ipfs-accel: {len(written)} test file(s) in {cfg.emit}; run them with: pytest {cfg.emit}", flush=True)
     return 0
 
 

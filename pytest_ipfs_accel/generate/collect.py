@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .render import Rendered
+
 #: Virtual folder under the rootdir that holds in-memory modules in node IDs.
 VIRTUAL_DIR = "ipfs"
 
@@ -21,36 +23,35 @@ class GeneratedModule(pytest.Module):
     pytest rewrites them in files.
     """
 
-    source: str = ""
+    rendered: Rendered
 
     def _getobj(self) -> types.ModuleType:
-        filename = str(self.path)
-        lines = self.source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(self.source), None, lines, filename)
-        code = compile(_rewritten(self.source, self.path, self.config), filename, "exec", dont_inherit=True)
+        filename, source = str(self.path), self.rendered.source
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        code = compile(_rewritten(self.rendered, self.path, self.config), filename, "exec", dont_inherit=True)
         module = types.ModuleType(f"ipfs_generated.{self.path.stem}")
         module.__file__ = filename
         exec(code, module.__dict__)
         return module
 
 
-def _rewritten(source: str, path: Path, config: pytest.Config) -> ast.Module:
+def _rewritten(rendered: Rendered, path: Path, config: pytest.Config) -> ast.Module:
     """The module's AST with pytest's assertion rewriting applied (as for files on disk)."""
-    tree = ast.parse(source, filename=str(path))
+    tree = rendered.tree
     try:
         from _pytest.assertion.rewrite import rewrite_asserts
     except ImportError:  # pragma: no cover - private API moved: plain asserts still work
         return tree
-    rewrite_asserts(tree, source.encode(), path, config)
+    rewrite_asserts(tree, rendered.source.encode(), path, config)
     return tree
 
 
-def generated_items(session: pytest.Session, sources: dict[str, str]) -> list[pytest.Item]:
+def generated_items(session: pytest.Session, sources: dict[str, Rendered]) -> list[pytest.Item]:
     """Collect each source as ``<rootdir>/ipfs/<filename>``; reports errors like any module."""
     root = session.config.rootpath / VIRTUAL_DIR
     items: list[pytest.Item] = []
-    for filename, source in sources.items():
+    for filename, rendered in sources.items():
         module = GeneratedModule.from_parent(session, path=root / filename)
-        module.source = source
+        module.rendered = rendered
         items.extend(session.genitems(module))
     return items

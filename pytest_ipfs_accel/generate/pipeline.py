@@ -7,7 +7,7 @@ import pytest
 from ..models.spec import ModelSpec
 from ..options import RunConfig
 from .matrix import ModuleCells, build_matrix
-from .render import TemplateError, render
+from .render import Rendered, TemplateError, render
 
 
 def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
@@ -44,8 +44,8 @@ def plan(cfg: RunConfig, hook=None, config: pytest.Config | None = None) -> list
     return [cells for cells in matrix if cells.kinds]
 
 
-def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, str]:
-    """filename -> rendered source for every module; template problems are usage errors."""
+def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, Rendered]:
+    """filename -> rendered module for every cell group; template problems are usage errors."""
     out = {}
     for cells in matrix:
         context = {"seed": cfg.seed, "model_arg": cells.model.path or cells.model.name}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import traceback
+from dataclasses import dataclass
 
 from .. import __version__
 from .environment import environment
@@ -12,6 +13,14 @@ from .matrix import ModuleCells
 
 class TemplateError(Exception):
     """A template failed to render or rendered invalid Python; names template file and line."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A generated module: its source, and the AST that proved it parses (reused, not re-parsed)."""
+
+    source: str
+    tree: ast.Module
 
 
 def template_for(cells: ModuleCells, extra: tuple[str, ...] = ()) -> str:
@@ -40,7 +49,7 @@ def _template_error(exc: Exception, name: str) -> TemplateError:
     return TemplateError(f"{where}: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}")
 
 
-def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> str:
+def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> Rendered:
     """Render one module; the result always parses as Python or TemplateError is raised."""
     name = template_for(cells, extra)
     try:
@@ -50,9 +59,9 @@ def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> st
     except Exception as exc:
         raise _template_error(exc, name) from None
     try:
-        ast.parse(source, filename=cells.filename)
+        tree = ast.parse(source, filename=cells.filename)
     except SyntaxError as exc:
         line = (exc.text or "").strip()
         raise TemplateError(f"{template.filename}: rendered {cells.filename} is not valid Python at "
                             f"line {exc.lineno}: {exc.msg}: {line!r}") from None
-    return source
+    return Rendered(source, tree)

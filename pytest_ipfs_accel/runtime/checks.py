@@ -44,13 +44,23 @@ _REFERENCES: dict[ModelRef, Reference] = {}
 _RUNNERS: dict[tuple, Any] = {}  # a Runner, or the exception preparing it raised
 
 
+def params(*rows: tuple) -> list:
+    """``(platform, value..., id)`` rows -> pytest.param objects marked ``ipfs_hw(name=platform)``."""
+    return [pytest.param(*row[:-1], id=row[-1], marks=pytest.mark.ipfs_hw(name=row[0])) for row in rows]
+
+
+def _skip(reason: str) -> None:
+    """Skip, reported at the generated test's location (not this helper's) in the summary."""
+    raise pytest.skip.Exception(reason, _use_item_location=True)
+
+
 def require(platform: str):
     """The probed Platform, or skip naming what was probed."""
     from ..hardware import probe
 
     found = probe(platform)
     if not found.available:
-        pytest.skip(f"{platform} not available: {found.reason}")
+        _skip(f"{platform} not available: {found.reason}")
     return found
 
 
@@ -95,7 +105,7 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
     if isinstance(runner, ExportError):
         pytest.xfail(f"{platform}: cannot export {model.name}: {runner}")
     if isinstance(runner, BackendUnavailable):
-        pytest.skip(f"{platform}: {runner}")
+        _skip(f"{platform}: {runner}")
     return runner
 
 

@@ -27,22 +27,22 @@ def test_matrix_kinds_and_ids():
 
 
 def test_cpu_only_has_no_parity_function():
-    source = render(_cells(platforms=("cpu",)), {"seed": 0, "model_arg": "bert"})
+    source = render(_cells(platforms=("cpu",)), {"seed": 0, "model_arg": "bert"}).source
     names = {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
     assert names == {"test_load", "test_forward", "test_batch"}
 
 
 def test_rendered_module_parses_and_carries_markers():
-    source = render(_cells(), {"seed": 3, "model_arg": "bert"})
+    source = render(_cells(), {"seed": 3, "model_arg": "bert"}).source
     ast.parse(source)
     assert "pytest.mark.ipfs_model(name='bert')" in source
-    assert "marks=pytest.mark.ipfs_hw(name='openvino')" in source
+    assert "('openvino', 'fp32', 'openvino')," in source
     assert "seed=3," in source
 
 
 def test_outside_values_are_rendered_as_literals():
     odd = ModelSpec("mymodel", "bert", "text", source="path", path="/tmp/it's \"here\"\n")
-    source = render(_cells(spec=odd), {"seed": 0, "model_arg": "x"})
+    source = render(_cells(spec=odd), {"seed": 0, "model_arg": "x"}).source
     tree = ast.parse(source)
     assert odd.path in [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
 
