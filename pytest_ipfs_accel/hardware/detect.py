@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Callable
 
-from .platform import FAMILIES, Platform, canonical, runtime_and_device
+from .platform import EXTRA_FAMILIES, Platform, canonical, families, runtime_and_device
 from .probes import PROBES
 
 #: Comma list of platforms to hide, e.g. ``IPFS_ACCEL_HW_DISABLE=openvino,cuda``.
@@ -37,8 +38,21 @@ def probe(name: str) -> Platform:
 
 
 def detect() -> list[Platform]:
-    """Every platform family, probed, in FAMILIES order."""
-    return [probe(family) for family in FAMILIES]
+    """Every platform family, probed: built-in ones first, then registered ones."""
+    return [probe(family) for family in families()]
+
+
+def register_platform(family: str, runtime: str, device: str, probe_fn: Callable[[str], Platform]) -> None:
+    """Add a platform family (``--ipfs-hw=<family>[:<device>]``) from another plugin.
+
+    Call it at import time of your plugin or conftest, before options are read;
+    ``runtime`` names a backend registered with ``backends.register_backend``.
+    """
+    if not family.isidentifier() or family != family.lower():
+        raise ValueError(f"platform family {family!r} must be a lower-case identifier")
+    EXTRA_FAMILIES[family] = (runtime, device)
+    PROBES[family] = probe_fn
+    _probe_cached.cache_clear()
 
 
 def detected_names() -> list[str]:

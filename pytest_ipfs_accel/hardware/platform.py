@@ -24,6 +24,9 @@ RUNTIME_OF = {
     "webnn": ("browser", "webnn"),
 }
 
+#: Families added at run time by other plugins (register_platform): family -> (runtime, device)
+EXTRA_FAMILIES: dict[str, tuple[str, str]] = {}
+
 _DEVICE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 
 
@@ -34,7 +37,7 @@ class UnknownPlatformError(ValueError):
         self.name, self.suggestions = name, suggestions
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(
-            f"unknown platform {name!r}{hint} Known: {', '.join(FAMILIES)}, "
+            f"unknown platform {name!r}{hint} Known: {', '.join(families())}, "
             "plus openvino:<DEVICE> and ort:<ExecutionProvider>."
         )
 
@@ -65,18 +68,23 @@ def canonical(name: str) -> str:
     raw = name.strip()
     family, _, device = raw.partition(":")
     family = ALIASES.get(family.lower(), family.lower())
-    if family not in FAMILIES:
+    if family not in families():
         import difflib
 
-        pool = list(FAMILIES) + list(ALIASES)
+        pool = list(families()) + list(ALIASES)
         raise UnknownPlatformError(raw, difflib.get_close_matches(family, pool, n=3, cutoff=0.5))
     if not device:
         return family
-    if family not in ("onnxruntime", "openvino", "qualcomm") or not _DEVICE.match(device):
+    if family not in ("onnxruntime", "openvino", "qualcomm", *EXTRA_FAMILIES) or not _DEVICE.match(device):
         raise UnknownPlatformError(raw, [family])
     if family == "onnxruntime":
         return f"onnxruntime:{execution_provider(device)}"
     return f"{family}:{device.upper() if family == 'openvino' else device.lower()}"
+
+
+def families() -> tuple[str, ...]:
+    """Built-in families, then those other plugins registered."""
+    return FAMILIES + tuple(EXTRA_FAMILIES)
 
 
 def execution_provider(device: str) -> str:
@@ -92,5 +100,5 @@ def execution_provider(device: str) -> str:
 def runtime_and_device(name: str) -> tuple[str, str]:
     """The runtime and device a canonical platform name runs on."""
     family, _, device = name.partition(":")
-    runtime, default = RUNTIME_OF[family]
+    runtime, default = RUNTIME_OF.get(family) or EXTRA_FAMILIES[family]
     return runtime, device or default

@@ -12,6 +12,6 @@ def ipfs_artifacts(request: pytest.FixtureRequest):
 
     config = request.config
     disabled = config.getoption("ipfs_no_cache", None) or config.getini("ipfs_no_cache")
-    if disabled or config.cache is None:
+    if disabled or getattr(config, "cache", None) is None:
         return ArtifactCache(None)
     return ArtifactCache(config.cache.mkdir("ipfs-accel-artifacts"))
