@@ -150,7 +150,9 @@ def assert_batch_consistent(model: ModelRef, platform: str, batch_size: int, art
     single_runner = prepare(model, platform, "fp32", artifacts, example=singles[0])
     single_out = [single_runner(s) for s in singles]
     pairs = []
-    for j, got in enumerate(batch_out):
+    # Outputs line up by position; a model that returns one tensor per sample (llava's image
+    # features) has more outputs batched, and those trailing ones have no single-run partner.
+    for j, got in enumerate(batch_out[: min(len(s) for s in single_out)]):
         first = np.asarray(single_out[0][j])
         if first.ndim and first.shape[0] == 1 and np.asarray(got).shape == (batch_size, *first.shape[1:]):
             pairs.append((np.concatenate([np.asarray(s[j]) for s in single_out]), np.asarray(got)))

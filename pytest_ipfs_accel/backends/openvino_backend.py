@@ -1,0 +1,131 @@
+"""OpenVINO: ``convert_model`` from torch (IR cached on disk), ``compile_model`` per device.
+
+Precision is a compile-time hint, so one fp32 IR serves every precision. fp32
+must be asked for explicitly: on AMX/avx512_bf16 CPUs the default hint is bf16.
+Known crash (OpenVINO 2026.4, CPU): the bf16 hint with ``INFERENCE_NUM_THREADS=1``
+SIGFPEs inside ``compile_model`` for decoder LMs; this backend never sets a thread
+count, but run bf16 checks in a subprocess (xdist / forked) to survive it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy
+import openvino
+import torch
+
+from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
+from pytest_ipfs_accel.backends.onnx_export import (
+    FlatOutputs,
+    SplitInputs,
+    check_static,
+    input_array,
+    quiet,
+    split_inputs,
+)
+
+#: Our precision names -> OpenVINO ``INFERENCE_PRECISION_HINT`` values.
+PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+
+
+class OpenVINORunner:
+    """Runs a compiled model on positional numpy inputs."""
+
+    def __init__(self, compiled: Any, example: SplitInputs, info: dict[str, str]) -> None:
+        self.compiled = compiled
+        self.example = example
+        self.info = info
+
+    def __call__(self, inputs: dict[str, Any]) -> list[numpy.ndarray]:
+        check_static(self.example, inputs)
+        results = self.compiled([input_array(inputs[name]) for name in self.example.names])
+        return [numpy.asarray(results[out]) for out in self.compiled.outputs]
+
+
+class OpenVINOBackend:
+    """Backend for ``openvino``; ``device`` is an OpenVINO device name (CPU, GPU, NPU)."""
+
+    runtime = "openvino"
+
+    def prepare(
+        self,
+        loaded: Any,
+        example_inputs: dict[str, Any],
+        device: str = "CPU",
+        precision: str = "fp32",
+        cache: ArtifactCache | None = None,
+    ) -> OpenVINORunner:
+        """Convert (or reuse the cached IR) and compile for ``device`` at ``precision``."""
+        core = openvino.Core()
+        _check_device(core, device)
+        if precision not in PRECISION_HINTS:
+            raise ValueError(f"precision {precision!r} not in {sorted(PRECISION_HINTS)}")
+        cache = cache or ArtifactCache(None)
+        example = split_inputs(example_inputs)
+        # The IR does not depend on device or precision (both are compile options).
+        key = [loaded.fingerprint(), example.signature(), f"openvino {openvino.__version__}",
+               f"torch {torch.__version__}"]
+        started = time.perf_counter()
+        path, reused = cache.materialize(
+            cache.path_for("openvino", key, ".xml"),
+            lambda p: _convert(FlatOutputs(loaded.model, example), example, p),
+        )
+        convert_s = time.perf_counter() - started
+        started = time.perf_counter()
+        compiled = _compile(core, str(path), device, PRECISION_HINTS[precision])
+        if len(compiled.inputs) != len(example.names):  # the runner feeds positionally
+            raise ExportError(f"OV convert_model: the model takes {len(compiled.inputs)} inputs, "
+                              f"the example has {len(example.names)} ({', '.join(example.names)})",
+                              step="OV convert_model")
+        info = {
+            "runtime": self.runtime,
+            "runtime_version": openvino.__version__,
+            "device": _executing_device(compiled, device),
+            "device_name": str(core.get_property(device, "FULL_DEVICE_NAME")),
+            "precision": precision,
+            "inference_precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
+            "emulated": "no",
+            "artifact": str(path),
+            "cache": "hit" if reused else "miss",
+            "export_s": f"{convert_s:.3f}",
+            "compile_s": f"{time.perf_counter() - started:.3f}",
+        }
+        return OpenVINORunner(compiled, example, info)
+
+
+def _check_device(core: Any, device: str) -> None:
+    """BackendUnavailable unless ``device`` (or ``device.N``) is in ``Core.available_devices``."""
+    available = list(core.available_devices)
+    if not any(d == device or d.startswith(f"{device}.") for d in available):
+        raise BackendUnavailable(
+            f"OpenVINO device {device!r} not in Core().available_devices = {available} "
+            f"(openvino {openvino.__version__})"
+        )
+
+
+def _executing_device(compiled: Any, device: str) -> str:
+    """``device`` when the compiled model runs there, else what ``EXECUTION_DEVICES`` says."""
+    actual = [str(d) for d in compiled.get_property("EXECUTION_DEVICES")]
+    if all(d == device or d.startswith(f"{device}.") for d in actual):
+        return device
+    return ",".join(actual)
+
+
+def _convert(wrapper: FlatOutputs, example: SplitInputs, path: Any) -> None:
+    try:
+        with quiet(), torch.no_grad():
+            model = openvino.convert_model(wrapper, example_input=example.tensors)
+    except Exception as e:  # noqa: BLE001 - frontend errors have several types
+        raise ExportError.at("OV convert_model", e) from e
+    # compress_to_fp16 defaults to True and would round the weights: keep fp32.
+    openvino.save_model(model, str(path), compress_to_fp16=False)
+
+
+def _compile(core: Any, path: str, device: str, hint: str) -> Any:
+    try:
+        return core.compile_model(path, device, {"INFERENCE_PRECISION_HINT": hint})
+    except Exception as e:  # noqa: BLE001
+        raise ExportError.at("OV compile", e) from e

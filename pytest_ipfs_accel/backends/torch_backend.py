@@ -1,0 +1,124 @@
+"""PyTorch eager: the reference (cpu fp32) and low-precision / accelerator runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy
+import torch
+
+from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
+from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, SplitInputs, check_static, split_inputs
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+class TorchRunner:
+    """Casts float inputs to the model's dtype and device; returns float32-or-exact numpy."""
+
+    def __init__(self, module: FlatOutputs, example: SplitInputs, device: torch.device,
+                 dtype: torch.dtype, info: dict[str, str]) -> None:
+        self.module, self.example, self.device, self.dtype, self.info = (
+            module, example, device, dtype, info)
+
+    def __call__(self, inputs: dict[str, Any]) -> list[numpy.ndarray]:
+        check_static(self.example, inputs)
+        tensors = [self._place(inputs[name]) for name in self.example.names]
+        with torch.inference_mode():
+            outputs = self.module(*tensors)
+        return [_to_numpy(t) for t in outputs]
+
+    def _place(self, value: Any) -> torch.Tensor:
+        t = torch.as_tensor(value)
+        if t.is_floating_point():
+            t = t.to(self.dtype)
+        return t.to(self.device)
+
+
+class TorchBackend:
+    """Backend for ``torch``; ``device`` is "cpu", "cuda", "mps" (or "cuda:N")."""
+
+    runtime = "torch"
+
+    def prepare(
+        self,
+        loaded: Any,
+        example_inputs: dict[str, Any],
+        device: str = "cpu",
+        precision: str = "fp32",
+        cache: ArtifactCache | None = None,
+    ) -> TorchRunner:
+        """Place a copy of the model (the original for cpu fp32) and run it once."""
+        del cache  # eager torch has nothing to export
+        if precision not in DTYPES:
+            raise ValueError(f"precision {precision!r} not in {sorted(DTYPES)}")
+        target = probe_device(device)
+        dtype = DTYPES[precision]
+        model = loaded.model
+        if target.type != "cpu" or dtype != torch.float32:
+            model = copy.deepcopy(model).to(device=target, dtype=dtype)
+        example = split_inputs(example_inputs)
+        info = {
+            "runtime": self.runtime,
+            "runtime_version": torch.__version__,
+            "device": _executing_device(model, target),
+            "device_name": _device_name(target),
+            "precision": precision,
+            "emulated": "no",
+        }
+        runner = TorchRunner(FlatOutputs(model, example).eval(), example, target, dtype, info)
+        try:
+            runner(example_inputs)
+        except (NotImplementedError, RuntimeError) as e:
+            if "not implemented for" not in str(e):
+                raise
+            raise ExportError.at(f"torch {precision} on {target.type}", e) from e
+        return runner
+
+
+def probe_device(device: str) -> torch.device:
+    """The torch device for ``device``, or BackendUnavailable naming what was probed."""
+    target = torch.device(device)
+    if target.type == "cpu":
+        return target
+    if target.type == "mps":
+        available = torch.backends.mps.is_available()
+        probe = "torch.backends.mps.is_available()"
+    else:
+        module = getattr(torch, target.type, None)
+        available = bool(module is not None and module.is_available())
+        probe = f"torch.{target.type}.is_available()"
+    if not available:
+        raise BackendUnavailable(f"{probe} is False (torch {torch.__version__})")
+    count = _device_count(target.type)
+    if target.index is not None and target.index >= count:
+        raise BackendUnavailable(f"{device} requested but torch sees {count} {target.type} device(s)")
+    return target
+
+
+def _device_count(kind: str) -> int:
+    module = getattr(torch, kind, None)
+    counter = getattr(module, "device_count", None)
+    return int(counter()) if callable(counter) else 1
+
+
+def _executing_device(model: torch.nn.Module, target: torch.device) -> str:
+    """Where the weights really are: ``cuda`` (``cuda:1`` when an index was asked for)."""
+    actual = next(model.parameters(), torch.empty(0, device=target)).device
+    return str(actual) if target.index is not None else actual.type
+
+
+def _device_name(target: torch.device) -> str:
+    if target.type == "cuda":
+        return torch.cuda.get_device_name(target)
+    return target.type
+
+
+def _to_numpy(t: torch.Tensor) -> numpy.ndarray:
+    """Low-precision floats come back as float32 (numpy has no bfloat16)."""
+    t = t.detach().cpu()
+    if t.is_floating_point() and t.dtype != torch.float64:
+        t = t.float()
+    return t.numpy()

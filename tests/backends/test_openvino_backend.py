@@ -1,0 +1,40 @@
+"""openvino specifics: the precision hint is applied and reported; the IR keeps fp32 weights."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import pytest
+
+from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+from pytest_ipfs_accel.backends.base import get_backend
+from pytest_ipfs_accel.runtime.parity import compare, tolerance
+
+openvino = pytest.importorskip("openvino")
+
+
+def test_fp32_hint_and_uncompressed_ir(bert: Any, artifact_cache: ArtifactCache) -> None:
+    runner = get_backend("openvino").prepare(bert, bert.inputs(), "CPU", "fp32", artifact_cache)
+    assert runner.info["inference_precision"] == "f32"
+    weights = pathlib.Path(runner.info["artifact"]).with_suffix(".bin").stat().st_size
+    fp32_bytes = 4 * sum(p.numel() for p in bert.model.parameters())
+    assert weights >= 0.9 * fp32_bytes, f"IR weights {weights} B, fp32 params {fp32_bytes} B: compressed?"
+
+
+def test_bf16_hint_runs_bf16_within_its_tolerance(bert: Any, artifact_cache: ArtifactCache) -> None:
+    capabilities = openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    if "BF16" not in capabilities:
+        pytest.skip(f"CPU has no bf16 ({capabilities})")
+    inputs = bert.inputs()
+    runner = get_backend("openvino").prepare(bert, inputs, "CPU", "bf16", artifact_cache)
+    assert runner.info["inference_precision"] == "bf16"
+    reference = bert.forward(inputs)
+    result = compare(reference, runner(inputs), *tolerance("openvino", "bf16"))
+    assert result.ok, result.detail
+    assert result.max_abs > tolerance("openvino", "fp32")[0] / 10, "bf16 should not be bit-close to fp32"
+
+
+def test_unknown_precision_is_rejected(bert: Any) -> None:
+    with pytest.raises(ValueError, match="precision 'int4'"):
+        get_backend("openvino").prepare(bert, bert.inputs(), "CPU", "int4")
