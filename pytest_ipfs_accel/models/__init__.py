@@ -1,0 +1,23 @@
+"""Models under test: registry, tiny configs, input synthesis, loading.
+
+Importing this package is cheap: torch and transformers load only when a model
+is built (:func:`load`) or a generic model type is resolved.
+"""
+
+from .loaded import LoadedModel, ModelBuildError, clear_cache, load
+from .registry import KEY_MODELS, InvalidModelNameError, UnknownModelError, known_names, resolve
+from .spec import MODALITIES, ModelSpec
+
+__all__ = [
+    "KEY_MODELS",
+    "MODALITIES",
+    "InvalidModelNameError",
+    "LoadedModel",
+    "ModelBuildError",
+    "ModelSpec",
+    "UnknownModelError",
+    "clear_cache",
+    "known_names",
+    "load",
+    "resolve",
+]
