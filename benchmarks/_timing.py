@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -37,3 +38,10 @@ def interleaved(cmds: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, f
         for name, cmd in cmds.items():
             times[name].append(wall(cmd, cwd))
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def runs_from_argv(doc: str, default: int) -> int:
+    """``--runs N`` from the command line; the script's docstring is its --help."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=default, help=f"timed runs per command (default {default})")
+    return parser.parse_args().runs

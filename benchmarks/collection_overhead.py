@@ -9,11 +9,10 @@ Usage: python benchmarks/collection_overhead.py [--runs 5]
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from _timing import PYTEST, interleaved, wall
+from _timing import PYTEST, interleaved, runs_from_argv, wall
 
 KEY = "bert,t5,gpt2,llama,qwen2,vit,clip,clap,whisper,wav2vec2,llava,llava_next,xclip,detr"
 HW = "cpu,cuda,rocm,mps,onnxruntime,openvino,qualcomm,webgpu,webnn"
@@ -22,9 +21,7 @@ GEN = [f"--ipfs-models={KEY}", f"--ipfs-hw={HW}", "--ipfs-kinds=batch", f"--ipfs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    runs = runs_from_argv(__doc__, default=5)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "empty").mkdir()
@@ -38,8 +35,8 @@ def main() -> None:
             "in-memory": [*PYTEST, *co, *GEN, str(root / "empty")],
             "emitted": [*PYTEST, *co, str(root / "emitted")],
             "plain": [*PYTEST, *co, str(root / "plain")],
-        }, root, args.runs)
-    print(f"items: {n} (median of {args.runs} runs each, interleaved)")
+        }, root, runs)
+    print(f"items: {n} (median of {runs} runs each, interleaved)")
     for name, secs in t.items():
         print(f"  {name:<10} {secs:6.2f} s")
     print(f"in-memory / emitted = {t['in-memory'] / t['emitted']:.2f}x")

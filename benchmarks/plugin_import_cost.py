@@ -7,27 +7,24 @@ Usage: python benchmarks/plugin_import_cost.py [--runs 15]
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
-from _timing import PYTEST, interleaved
+from _timing import PYTEST, interleaved, runs_from_argv
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+    runs = runs_from_argv(__doc__, default=15)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for i in range(50):
             (root / f"test_m{i}.py").write_text("".join(f"def test_{j}():\n    pass\n\n" for j in range(10)))
         co = ["--co", "-q", "-p", "no:cacheprovider"]
         t = interleaved({"with plugin": [*PYTEST, *co], "without": [*PYTEST, *co, "-p", "no:ipfs_accel"]},
-                        root, args.runs)
+                        root, runs)
     for name, secs in t.items():
         print(f"  {name:<12} {secs:6.3f} s")
-    print(f"with / without = {t['with plugin'] / t['without']:.3f}x   (goal <= 1.05x; median of {args.runs})")
+    print(f"with / without = {t['with plugin'] / t['without']:.3f}x   (goal <= 1.05x; median of {runs})")
 
 
 if __name__ == "__main__":
