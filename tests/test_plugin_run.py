@@ -131,3 +131,12 @@ def test_artifact_cache_is_used_and_can_be_bypassed(pytester):
     assert [p.stat().st_mtime_ns for p in sorted(cache.rglob("*.onnx"))] == mtimes  # reused, not rewritten
     pytester.runpytest_subprocess(*args, "--cache-clear").assert_outcomes(passed=1)
     assert sys.version_info  # (--cache-clear removed the old files; the run stored fresh ones)
+
+
+def test_model_that_cannot_load_fails_with_one_line_reason(pytester):
+    model = pytester.mkdir("noweights")
+    (model / "config.json").write_text('{"model_type": "bert", "hidden_size": 32, "num_attention_heads": 2}')
+    result = pytester.runpytest_subprocess("--ipfs-models=noweights", "--ipfs-hw=cpu", "--ipfs-kinds=load")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["model 'noweights' from */noweights: OSError: *no file named model.safetensors*"])
+    assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()

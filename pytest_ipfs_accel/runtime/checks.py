@@ -65,10 +65,21 @@ def require(platform: str):
 
 
 def loaded(model: ModelRef):
-    """The built (tiny) or loaded (local path) torch model; cached per process."""
-    from ..models.loaded import load
+    """The built (tiny) or loaded (local path) torch model; cached per process.
 
-    return load(model.spec(), seed=model.seed)
+    Missing torch/transformers skips (the install hint says which extra); a model that
+    cannot be built fails with the builder's one-line reason, not a deep traceback.
+    """
+    try:
+        from ..models.loaded import ModelBuildError, load
+    except ModuleNotFoundError as exc:
+        _skip(f"{model.name}: python package {exc.name!r} is not installed "
+              "(pip install 'pytest-ipfs-accel[torch]')")
+    try:
+        return load(model.spec(), seed=model.seed)
+    except ModelBuildError as exc:
+        reason = str(exc)
+    pytest.fail(reason, pytrace=False)  # outside the except: no "during handling" chain
 
 
 def _numpy(tensors) -> list[Any]:
