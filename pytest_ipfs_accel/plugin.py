@@ -26,7 +26,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .store.options import addoptions as add_store_options
+
     options.addoptions(parser)
+    add_store_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from .generate.pipeline import resolve_models
 
         resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
+        _register_recorder(config)
+
+
+def _register_recorder(config: pytest.Config) -> None:
+    """Store results in DuckDB unless ``--ipfs-db=none`` (duckdb is imported only when it opens)."""
+    from .store.options import db_path
+    from .store.recorder import Recorder
+
+    path = db_path(config)
+    if path is not None:
+        config.pluginmanager.register(Recorder(config, path), "ipfs-accel-recorder")
 
 
 @pytest.hookimpl(tryfirst=True)

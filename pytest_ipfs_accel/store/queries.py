@@ -1,0 +1,110 @@
+"""Read helpers for reports and comparisons: plain dicts out, parameterized SQL in.
+
+Open with ``connect(path)`` (read-only; an older file is migrated first, a foreign or newer one
+is a StoreError), then pass the connection to the helpers.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import schema
+from .schema import StoreError
+from .writer import DEFAULT_LOCK_TIMEOUT, Writer
+from .writer import connect as _connect
+
+_JSON_COLUMNS = ("packages", "hardware", "options", "args")
+
+
+@contextmanager
+def connect(path: Path | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[Any]:
+    """A read-only connection to a results database (StoreError if missing, foreign, newer or locked)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no results database there (run pytest with --ipfs-models to create one).")
+    con = _connect(path, read_only=True, timeout=timeout)
+    try:
+        if schema.check(con, path) < schema.SCHEMA_VERSION:
+            con.close()
+            Writer.open(path, timeout=timeout).close()  # migrates forward
+            con = _connect(path, read_only=True, timeout=timeout)
+        yield con
+    finally:
+        con.close()
+
+
+def _dicts(cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def runs(con, limit: int | None = None, *, run_id: str | None = None) -> list[dict[str, Any]]:
+    """Runs, newest first (or the one ``run_id``), JSON columns decoded, with their result count."""
+    sql = "SELECT r.*, (SELECT count(*) FROM test_results t WHERE t.run_id = r.id) AS results FROM runs r"
+    params: list[Any] = []
+    if run_id is not None:
+        sql += " WHERE r.id = ?"
+        params.append(run_id)
+    sql += " ORDER BY r.started_at DESC, r.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    rows = _dicts(con.execute(sql, params))
+    for row in rows:
+        for key in _JSON_COLUMNS:
+            row[key] = json.loads(row[key]) if row[key] is not None else None
+    return rows
+
+
+def run(con, run_id: str) -> dict[str, Any] | None:
+    found = runs(con, run_id=run_id)
+    return found[0] if found else None
+
+
+def resolve_run(con, ref: str, *, before: str | None = None) -> str:
+    """``last`` (the newest finished run, older than ``before`` if given) or a run id -> a run id."""
+    if ref == "last":
+        sql, params = "SELECT id FROM runs WHERE status = 'finished'", []
+        if before is not None:
+            sql += " AND started_at < (SELECT started_at FROM runs WHERE id = ?)"
+            params.append(before)
+        found = con.execute(sql + " ORDER BY started_at DESC, id DESC LIMIT 1", params).fetchone()
+        if found is None:
+            raise StoreError("no finished run in the results database yet")
+        return found[0]
+    if con.execute("SELECT count(*) FROM runs WHERE id = ?", [ref]).fetchone()[0] == 0:
+        known = [r[0] for r in con.execute("SELECT id FROM runs ORDER BY started_at DESC LIMIT 5").fetchall()]
+        raise StoreError(f"no run {ref!r} in the results database; newest: {', '.join(known) or 'none'}")
+    return ref
+
+
+def results(con, run_id: str) -> list[dict[str, Any]]:
+    return _dicts(con.execute("SELECT * FROM test_results WHERE run_id = ? ORDER BY node_id", [run_id]))
+
+
+def outcome_counts(con, run_id: str) -> dict[str, int]:
+    rows = con.execute("SELECT outcome, count(*) FROM test_results WHERE run_id = ? GROUP BY outcome",
+                       [run_id]).fetchall()
+    return dict(sorted(rows))
+
+
+def matrix(con, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(model, platform) -> {"counts": {outcome: n}, "messages": [(node_id, outcome, message)]} of generated items."""
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in con.execute("SELECT model, platform, node_id, outcome, message FROM test_results "
+                           "WHERE run_id = ? AND model IS NOT NULL AND platform IS NOT NULL "
+                           "ORDER BY model, platform, node_id", [run_id]).fetchall():
+        model, platform, node_id, outcome, message = row
+        cell = cells.setdefault((model, platform), {"counts": {}, "messages": []})
+        cell["counts"][outcome] = cell["counts"].get(outcome, 0) + 1
+        if message:
+            cell["messages"].append((node_id, outcome, message))
+    return cells
+
+
+def benchmarks(con, run_id: str) -> list[dict[str, Any]]:
+    return _dicts(con.execute("SELECT * FROM benchmark_results WHERE run_id = ? "
+                              "ORDER BY model, platform, batch_size, node_id", [run_id]))

@@ -1,0 +1,299 @@
+"""pytest reports -> result rows, written once: by the xdist controller, or by the only process.
+
+Workers only label their setup reports with the item's model/platform/kind/precision/batch size
+(``report.ipfs_accel``, a plain dict that travels to the controller with the report); the
+controller's ``pytest_runtest_logreport`` joins each item's setup/call/teardown reports into one
+``test_results`` row when its teardown arrives. The run row is written at session start and
+marked finished (or interrupted) at session end, so a killed run keeps the rows it finished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform as _platform
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .options import lock_timeout
+from .schema import BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from .writer import Writer
+
+#: Report attribute carrying the item's labels from the process that ran it.
+META = "ipfs_accel"
+#: package -> distributions that provide it (the first installed one is recorded).
+PACKAGES = {
+    "pytest": ("pytest",),
+    "pytest-ipfs-accel": ("pytest-ipfs-accel",),
+    "torch": ("torch",),
+    "transformers": ("transformers",),
+    "onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-qnn",
+                    "onnxruntime-directml"),
+    "openvino": ("openvino",),
+}
+_MESSAGE_MAX = 1000
+
+
+def new_run_id() -> str:
+    """Sortable and short enough to type: ``20250101-120000-a1b2c3``."""
+    return f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+class Recorder:
+    """The plugin object that stores a session's results in ``path`` (see the module docstring)."""
+
+    def __init__(self, config: pytest.Config, path: Path | str) -> None:
+        self.config = config
+        self.path = Path(path)
+        self.run_id = new_run_id()
+        self.writer: Writer | None = None
+        self._is_worker = hasattr(config, "workerinput")
+        self._timeout = lock_timeout(config)  # a bad value is a UsageError now, at configure time
+        self._phases: dict[str, dict[str, pytest.TestReport]] = {}
+
+    # -- every process: label reports --------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        report = yield
+        if call.when == "setup":
+            meta = item_meta(item)
+            if meta is not None:
+                setattr(report, META, meta)
+        return report
+
+    # -- the writing process only --------------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self._is_worker or self.config.option.collectonly:
+            return
+        _ignore_in_git(self.path.parent)
+        try:
+            writer = Writer.open(self.path, timeout=self._timeout)
+        except StoreError as exc:
+            raise pytest.UsageError(f"--ipfs-db: {exc} (--ipfs-db=PATH stores results elsewhere, "
+                                    "--ipfs-db=none stores nothing)") from None
+        self.writer = writer
+        writer.start_run(run_row(self.config, self.run_id))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.writer is None:
+            return
+        self._phases.setdefault(report.nodeid, {})[report.when] = report
+        if report.when not in ("setup", "call"):  # teardown, or xdist's report of a crashed worker
+            self._write(report.nodeid)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.writer is None:
+            return
+        for nodeid in list(self._phases):  # items cut short by -x or Ctrl-C: keep what they reported
+            self._write(nodeid)
+        stopped = exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
+        self.writer.finish_run(self.run_id, "interrupted" if stopped else "finished", int(exitstatus))
+        self.writer.close()
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        for line, markup in summary_lines(writer, self.run_id, self.config.invocation_params.dir):
+            terminalreporter.write_line(line, **markup)
+
+    def add_benchmark(self, row: BenchmarkRow) -> None:
+        """For the benchmark kind: store one benchmark row of this run (its run_id is this run's)."""
+        if self.writer is not None:
+            self.writer.add_benchmark(dataclasses.replace(row, run_id=self.run_id))
+
+    def _write(self, nodeid: str) -> None:
+        phases = self._phases.pop(nodeid)
+        row = result_row(self.run_id, nodeid, phases)
+        if row is not None:
+            self.writer.add_result(row)
+
+
+def _ignore_in_git(folder: Path) -> None:
+    """The default folder, ``.ipfs_accel``, gets a ``.gitignore`` when we create it (as pytest's cache does)."""
+    if folder.name != ".ipfs_accel" or folder.exists():
+        return
+    try:
+        folder.mkdir(parents=True)
+        (folder / ".gitignore").write_text("# created by pytest-ipfs-accel\n*\n", encoding="utf-8")
+    except OSError:
+        pass  # Writer.open reports a folder it cannot make
+
+
+# -- reports -> rows -------------------------------------------------------------------------------
+def item_meta(item: pytest.Item) -> dict[str, Any] | None:
+    """Model, platform, runtime, device, kind, precision, batch size of a generated item; None otherwise."""
+
+    def marked(name: str) -> str | None:
+        marker = item.get_closest_marker(name)
+        return marker.kwargs.get("name") if marker is not None else None
+
+    model, kind = marked("ipfs_model"), marked("ipfs_kind")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    platform = params.get("platform", marked("ipfs_hw"))
+    if model is None and kind is None and platform is None:
+        return None
+    meta = {"model": model, "kind": kind, "platform": platform, "runtime": None, "device": None,
+            "precision": params.get("precision"), "batch_size": params.get("batch_size")}
+    if platform is not None:
+        from ..hardware import runtime_and_device
+
+        try:
+            meta["runtime"], meta["device"] = runtime_and_device(str(platform))
+        except (KeyError, ValueError):
+            pass
+        meta["precision"] = meta["precision"] or "fp32"  # generate.matrix.Target's defaults
+        meta["batch_size"] = meta["batch_size"] or 1
+    return {k: v if v is None or isinstance(v, int) else str(v) for k, v in meta.items()}
+
+
+def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRow | None:
+    """One row for an item from its reports; None if it never got as far as an outcome."""
+    decided = outcome(phases)
+    if decided is None:
+        return None
+    setup = phases.get("setup")
+    meta = getattr(setup, META, None) or {}
+    any_report = next(iter(phases.values()))
+    return TestResultRow(
+        run_id=run_id, node_id=nodeid, outcome=decided[0], message=decided[1],
+        duration_s=sum(getattr(r, "duration", 0.0) or 0.0 for r in phases.values()),
+        worker=getattr(any_report, "worker_id", None),
+        **{k: meta.get(k) for k in ("model", "platform", "runtime", "device", "kind", "precision", "batch_size")},
+    )
+
+
+def outcome(phases: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(outcome, message): setup failure -> error; setup skip -> skipped (or xfailed); the call's
+    outcome with wasxfail -> xfailed/xpassed; a failing teardown turns a non-failure into error."""
+    if any(r.outcome not in ("passed", "failed", "skipped") for r in phases.values()):
+        return None  # an attempt another plugin will run again (pytest-rerunfailures' "rerun")
+    setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("teardown")
+    other = [r for when, r in phases.items() if when not in ("setup", "call", "teardown")]
+    if setup is not None and setup.failed:
+        return "error", failure_line(setup)
+    if setup is not None and setup.skipped:
+        result = _not_failed(setup)
+    elif call is not None:
+        result = ("failed", failure_line(call)) if call.failed else _not_failed(call)
+    elif other and other[0].failed:
+        result = "failed", failure_line(other[0])
+    else:
+        return None
+    if teardown is not None and teardown.failed and result[0] != "failed":
+        return "error", failure_line(teardown)
+    return result
+
+
+def _not_failed(report: Any) -> tuple[str, str | None]:
+    xfail = getattr(report, "wasxfail", None)
+    if report.skipped:
+        return ("xfailed", _clip(xfail)) if xfail is not None else ("skipped", skip_reason(report))
+    return ("xpassed", _clip(xfail)) if xfail is not None else ("passed", None)
+
+
+def skip_reason(report: Any) -> str | None:
+    longrepr = report.longrepr
+    if isinstance(longrepr, (tuple, list)) and len(longrepr) == 3:
+        text = str(longrepr[2])
+        return _clip(text[len("Skipped: "):] if text.startswith("Skipped: ") else text)
+    return failure_line(report)
+
+
+def failure_line(report: Any) -> str | None:
+    """The first line of the failure: the exception line if pytest kept one, else the report text."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or getattr(report, "longreprtext", "") or str(report.longrepr or "")
+    return _clip(next((line.strip() for line in str(text).splitlines() if line.strip()), None))
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= _MESSAGE_MAX else text[:_MESSAGE_MAX - 3] + "..."
+
+
+# -- the run row -----------------------------------------------------------------------------------
+def run_row(config: pytest.Config, run_id: str) -> RunRow:
+    from ..plugin import RUN_CONFIG
+
+    cfg = config.stash.get(RUN_CONFIG, None)
+    return RunRow(
+        id=run_id, started_at=utcnow(), status="running",
+        host=socket.gethostname(), os=_platform.platform(), python=_platform.python_version(),
+        packages=json.dumps(package_versions()),
+        hardware=json.dumps(hardware(list(cfg.hw) if cfg is not None and cfg.hw else None), default=str),
+        options=json.dumps(dataclasses.asdict(cfg) if cfg is not None else None, default=str),
+        args=json.dumps(list(config.invocation_params.args), default=str),
+        rootdir=str(config.rootpath), git_commit=git_commit(config.rootpath),
+    )
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions, read from distribution metadata (nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for name, dists in PACKAGES.items():
+        found[name] = None
+        for dist in dists:
+            try:
+                found[name] = version(dist)
+                break
+            except PackageNotFoundError:
+                continue
+    return found
+
+
+def hardware(names: list[str] | None) -> list[dict[str, Any]]:
+    """What the probes say about the run's platforms (every known family when none were named)."""
+    from ..hardware import detect, probe
+
+    platforms = [probe(name) for name in names] if names else detect()
+    return [dataclasses.asdict(p) for p in platforms]
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else None
+
+
+# -- the summary -----------------------------------------------------------------------------------
+def summary_lines(writer: Writer, run_id: str, cwd: Path) -> list[tuple[str, dict]]:
+    def shown(path: Path | None) -> str:
+        try:
+            return str(Path(path).relative_to(cwd))
+        except ValueError:
+            return str(path)
+
+    def count(where: dict) -> str:
+        n, b = where["test_results"], where["benchmark_results"]
+        return f"{n} results" + (f" and {b} benchmark results" if b else "")
+
+    lines = []
+    if writer.stored["runs"] or not writer.reason:
+        lines.append((f"ipfs-accel: {count(writer.stored)} stored in {shown(writer.path)} "
+                      f"(run {run_id})", {}))
+    if writer.reason:
+        lines.append((f"ipfs-accel: {writer.reason}", {"yellow": True, "bold": True}))
+        if writer.spill_path is not None:
+            lines.append((f"ipfs-accel: {count(writer.spilled)} written to "
+                          f"{shown(writer.spill_path)} instead (run {run_id}); load them into the database "
+                          f"later with: {sys.executable} -c \"from pytest_ipfs_accel.store import import_spill; "
+                          f"import_spill('{writer.spill_path}')\"", {"yellow": True, "bold": True}))
+    if writer.lost:
+        lines.append((f"ipfs-accel: {writer.lost} rows could not be stored anywhere: {writer.lost_reason}",
+                      {"red": True, "bold": True}))
+    return lines

@@ -1,0 +1,277 @@
+"""The results database: tables, their version, and the forward migrations that build them.
+
+Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON columns hold text):
+
+``schema_version``
+    one row per applied migration: ``version``, ``applied_at``, ``package_version``.
+    The database's version is ``max(version)``.
+``runs``
+    one row per pytest session, written first: ``id`` (``YYYYMMDD-HHMMSS-xxxxxx``), ``started_at``,
+    ``finished_at`` (NULL until the session ends), ``status`` (``running`` until it ends, then
+    ``finished`` or ``interrupted``; a killed run stays ``running``), ``exit_status`` (pytest's),
+    ``host``, ``os``, ``python``, ``packages`` (JSON {distribution: version or null}), ``hardware``
+    (JSON list of probed platforms: name, runtime, device, available, reason, emulated, details),
+    ``options`` (JSON of the RunConfig fields), ``args`` (JSON list of the command-line arguments),
+    ``rootdir``, ``git_commit`` (NULL outside a git work tree).
+``test_results``
+    one row per executed item, appended when it finishes: ``run_id``, ``node_id``, ``model``,
+    ``platform``, ``runtime``, ``device``, ``kind``, ``precision``, ``batch_size`` (NULL for items
+    that are not generated), ``outcome`` (passed|failed|skipped|xfailed|xpassed|error),
+    ``duration_s`` (setup + call + teardown), ``message`` (skip/xfail reason or the failure's
+    first line), ``worker`` (xdist worker id or NULL).
+``benchmark_results``
+    one row per benchmarked item: ``run_id``, ``node_id``, ``model``, ``platform``, ``runtime``,
+    ``device``, ``precision``, ``batch_size``, ``min_s``, ``max_s``, ``mean_s``, ``median_s``,
+    ``stddev_s``, ``p90_s``, ``p99_s``, ``rounds``, ``iterations``, ``ops_per_s``, ``items_per_s``,
+    ``peak_rss_mb``, ``device_memory_mb`` (NULL where the runtime cannot tell).
+
+``run_id`` refers to ``runs.id`` (no FOREIGN KEY: DuckDB checks those on every append, and a
+spill file may be imported before its run row). Migrations are append-only: a released step is
+never edited; a change is a new step. Each step runs in one transaction, so a database is always
+at exactly one version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+#: The version this code writes; it reads and migrates every version up to this one.
+SCHEMA_VERSION = 2
+RUN_STATUSES = ("running", "finished", "interrupted")
+OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"CHECK ({column} IN ({', '.join(repr(v) for v in values)}))"
+
+
+#: (version, what it does, statements). Append-only.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "runs, test_results, benchmark_results", (
+        """CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER NOT NULL,
+            applied_at TIMESTAMP NOT NULL,
+            package_version VARCHAR)""",
+        f"""CREATE TABLE runs (
+            id VARCHAR PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL {_in("status", RUN_STATUSES)},
+            exit_status INTEGER,
+            host VARCHAR,
+            os VARCHAR,
+            python VARCHAR,
+            packages JSON,
+            hardware JSON,
+            options JSON,
+            args JSON,
+            rootdir VARCHAR,
+            git_commit VARCHAR)""",
+        f"""CREATE TABLE test_results (
+            run_id VARCHAR NOT NULL,
+            node_id VARCHAR NOT NULL,
+            model VARCHAR,
+            platform VARCHAR,
+            runtime VARCHAR,
+            device VARCHAR,
+            kind VARCHAR,
+            precision VARCHAR,
+            batch_size INTEGER,
+            outcome VARCHAR NOT NULL {_in("outcome", OUTCOMES)},
+            duration_s DOUBLE,
+            message VARCHAR,
+            worker VARCHAR)""",
+        """CREATE TABLE benchmark_results (
+            run_id VARCHAR NOT NULL,
+            node_id VARCHAR NOT NULL,
+            model VARCHAR,
+            platform VARCHAR,
+            runtime VARCHAR,
+            device VARCHAR,
+            precision VARCHAR,
+            batch_size INTEGER,
+            min_s DOUBLE,
+            max_s DOUBLE,
+            mean_s DOUBLE,
+            median_s DOUBLE,
+            stddev_s DOUBLE,
+            rounds INTEGER,
+            iterations INTEGER,
+            ops_per_s DOUBLE,
+            items_per_s DOUBLE,
+            peak_rss_mb DOUBLE,
+            device_memory_mb DOUBLE)""",
+    )),
+    (2, "benchmark tail latencies p90/p99 (kept by the benchmark kind)", (
+        "ALTER TABLE benchmark_results ADD COLUMN p90_s DOUBLE",
+        "ALTER TABLE benchmark_results ADD COLUMN p99_s DOUBLE",
+    )),
+)
+
+
+class StoreError(Exception):
+    """A results file that must not be written or read: the message names the path and the fix."""
+
+
+@dataclass
+class RunRow:
+    id: str
+    started_at: datetime
+    status: str = "running"
+    finished_at: datetime | None = None
+    exit_status: int | None = None
+    host: str | None = None
+    os: str | None = None
+    python: str | None = None
+    packages: str | None = None  # JSON text
+    hardware: str | None = None  # JSON text
+    options: str | None = None  # JSON text
+    args: str | None = None  # JSON text
+    rootdir: str | None = None
+    git_commit: str | None = None
+
+
+@dataclass
+class TestResultRow:
+    __test__ = False  # not a pytest test class
+
+    run_id: str
+    node_id: str
+    outcome: str
+    model: str | None = None
+    platform: str | None = None
+    runtime: str | None = None
+    device: str | None = None
+    kind: str | None = None
+    precision: str | None = None
+    batch_size: int | None = None
+    duration_s: float | None = None
+    message: str | None = None
+    worker: str | None = None
+
+
+@dataclass
+class BenchmarkRow:
+    run_id: str
+    node_id: str
+    model: str | None = None
+    platform: str | None = None
+    runtime: str | None = None
+    device: str | None = None
+    precision: str | None = None
+    batch_size: int | None = None
+    min_s: float | None = None
+    max_s: float | None = None
+    mean_s: float | None = None
+    median_s: float | None = None
+    stddev_s: float | None = None
+    p90_s: float | None = None
+    p99_s: float | None = None
+    rounds: int | None = None
+    iterations: int | None = None
+    ops_per_s: float | None = None
+    items_per_s: float | None = None
+    peak_rss_mb: float | None = None
+    device_memory_mb: float | None = None
+
+
+#: table -> row class; the columns this code writes are the dataclass fields.
+TABLES: dict[str, type] = {"runs": RunRow, "test_results": TestResultRow, "benchmark_results": BenchmarkRow}
+
+
+def columns(table: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(TABLES[table]))
+
+
+def insert_sql(table: str) -> str:
+    """``INSERT INTO table (cols) VALUES (?, ...)``: identifiers are ours, values parameters."""
+    cols = columns(table)
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+
+
+_SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "datetime": "TIMESTAMP"}
+
+
+def bulk_insert_sql(table: str) -> str:
+    """One INSERT for many rows: each parameter is a typed list (one per column), unnested together."""
+    cols = columns(table)
+    types = [_SQL_TYPES[f.type.split(" | ")[0]] for f in dataclasses.fields(TABLES[table])]
+    select = ", ".join(f"unnest(?::{t}[])" for t in types)
+    return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select}"
+
+
+def values(row: Any) -> list[Any]:
+    return [getattr(row, name) for name in columns(_table_of(row))]
+
+
+def _table_of(row: Any) -> str:
+    for table, cls in TABLES.items():
+        if isinstance(row, cls):
+            return table
+    raise TypeError(f"not a row of a results table: {row!r}")
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive (the columns are ``TIMESTAMP``, documented as UTC)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _package_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
+    try:
+        return dist_version("pytest-ipfs-accel")
+    except PackageNotFoundError:
+        return None
+
+
+def table_names(con) -> list[str]:
+    """User tables and views in the main schema."""
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() ORDER BY table_name").fetchall()]
+
+
+def version(con) -> int | None:
+    """The database's schema version; 0 if ``schema_version`` is empty; None if it has no such table."""
+    if "schema_version" not in table_names(con):
+        return None
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def check(con, path: Path | str) -> int:
+    """The version of an existing file, or StoreError if it is foreign or newer than this code."""
+    found = version(con)
+    tables = table_names(con)
+    if found is None and tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{path} is a DuckDB database of something else (tables: {shown}; no schema_version "
+                         "table): it is not a pytest-ipfs-accel results file. Move it away or use another path.")
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreError(f"{path} has results schema version {found}, newer than this pytest-ipfs-accel "
+                         f"understands (up to {SCHEMA_VERSION}): upgrade pytest-ipfs-accel, or use another path.")
+    return found or 0
+
+
+def migrate(con, path: Path | str = "<db>", target: int = SCHEMA_VERSION) -> list[int]:
+    """Bring a new or older database forward to ``target``; idempotent. Returns the versions applied."""
+    current = check(con, path)
+    applied = []
+    for number, _what, statements in MIGRATIONS:
+        if number <= current or number > target:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [number, utcnow(), _package_version()])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(number)
+    return applied
