@@ -95,6 +95,18 @@ def test_plugin_is_inert_and_imports_nothing_heavy(pytester):
     result.stdout.fnmatch_lines(["HEAVY="])
 
 
+def test_collecting_generated_items_imports_no_runtime(pytester):
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_collection_finish(session):\n"
+        "    heavy = sorted(m for m in ('torch', 'transformers', 'onnxruntime', 'openvino', 'duckdb')"
+        " if m in sys.modules)\n"
+        "    print('\\nHEAVY=' + ','.join(heavy))\n")
+    result = pytester.runpytest_subprocess("--co", "-q", "--ipfs-models=bert,t5,llava", HW)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["HEAVY=", "33 tests collected*"])
+
+
 @pytest.mark.slow
 def test_every_key_model_forwards_on_cpu(run):
     from pytest_ipfs_accel.models.registry import KEY_MODELS
