@@ -26,10 +26,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .report.options import addoptions as add_report_options
     from .store.options import addoptions as add_store_options
 
     options.addoptions(parser)
     add_store_options(parser)
+    add_report_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
         _register_recorder(config)
+        from .report.plugin import ReportPlugin
+
+        config.pluginmanager.register(ReportPlugin(config), "ipfs-accel-report")
 
 
 def _register_recorder(config: pytest.Config) -> None:

@@ -1,0 +1,1 @@
+"""The ``ipfs-accel`` command line (``python -m pytest_ipfs_accel``)."""

@@ -1,0 +1,40 @@
+"""Reports rendered from the results store: HTML (one offline file), Markdown, and the terminal table.
+
+``data.load(db)`` reads the facts; ``html.render``/``markdown.render`` turn them into text;
+``write(data, path)`` picks the format by suffix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def format_for(path: Path | str, default: str | None = None) -> str:
+    """``html`` or ``md`` from the file suffix; ValueError naming the path when it is neither."""
+    found = FORMATS.get(Path(path).suffix.lower(), default)
+    if found is None:
+        raise ValueError(f"{path}: cannot tell the report format from the suffix (use .html or .md)")
+    return found
+
+
+def render(data, fmt: str) -> str:
+    if fmt == "html":
+        from .html import render as render_html
+
+        return render_html(data)
+    if fmt == "md":
+        from .markdown import render as render_md
+
+        return render_md(data)
+    raise ValueError(f"unknown report format {fmt!r} (html or md)")
+
+
+def write(data, path: Path | str, fmt: str | None = None) -> Path:
+    """Render ``data`` to ``path`` (format from ``fmt`` or the suffix); the folder is created."""
+    path = Path(path)
+    text = render(data, fmt or format_for(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,159 @@
+"""Store queries -> ReportData, the plain facts every renderer (HTML, Markdown, terminal) shows.
+
+Nothing here makes up a value: an empty store gives ``ReportData(run=None)``, which the renderers
+show as "no runs recorded".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..store import queries
+from ..store.schema import OUTCOMES, StoreError
+
+#: Messages kept per matrix cell (the count says how many there were).
+MESSAGES_PER_CELL = 10
+HISTORY_RUNS = 20
+#: Outcomes that make a cell "failing", in the order a cell's colour is decided.
+_BAD = ("failed", "error", "xpassed")
+
+
+@dataclass
+class Cell:
+    """One model x platform cell: outcome counts and the first few (node id, outcome, message)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    messages: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def status(self) -> str:
+        """``fail`` if anything failed, else ``pass`` if anything passed, else ``xfail`` or ``skip``."""
+        if any(self.counts.get(o) for o in _BAD):
+            return "fail"
+        if self.counts.get("passed"):
+            return "pass"
+        if self.counts.get("xfailed"):
+            return "xfail"
+        return "skip"
+
+    def short(self) -> str:
+        """``3P 1F 2S``: counts by outcome letter (see ``LETTERS``)."""
+        return " ".join(f"{n}{LETTERS[o]}" for o in OUTCOMES if (n := self.counts.get(o)))
+
+
+LETTERS = {"passed": "P", "failed": "F", "error": "E", "skipped": "S", "xfailed": "X", "xpassed": "XP"}
+
+
+@dataclass
+class ReportData:
+    db_path: str
+    run: dict[str, Any] | None = None  # the runs row (JSON columns decoded) with "results" count
+    counts: dict[str, int] = field(default_factory=dict)  # outcome -> n over every result of the run
+    models: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    matrix: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    benchmarks: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # newest first, with outcome counts
+    baseline: str | None = None  # run id the regressions were computed against; None: no baseline
+    regressions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.run is None
+
+    @property
+    def hardware(self) -> list[dict[str, Any]]:
+        return list((self.run or {}).get("hardware") or [])
+
+    @property
+    def emulated(self) -> list[dict[str, Any]]:
+        """Platforms the hardware probe says are emulated / software stand-ins."""
+        return [h for h in self.hardware if str(h.get("emulated") or "no").lower() not in ("no", "false", "")]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def load(db_path: Path | str, run: str | None = "last", *, history: int = HISTORY_RUNS) -> ReportData:
+    """The report facts of run ``run`` (an id, or ``last``: newest finished, else newest of any status).
+
+    StoreError: the file is missing, foreign, newer or locked, or there is no such run id.
+    """
+    with queries.connect(db_path) as con:
+        return from_connection(con, db_path, run, history=history)
+
+
+def from_connection(con, db_path: Path | str, run: str | None = "last", *, history: int = HISTORY_RUNS) -> ReportData:
+    data = ReportData(db_path=str(db_path))
+    run_id = _resolve(con, run or "last")
+    if run_id is None:
+        return data
+    data.run = queries.run(con, run_id)
+    data.counts = queries.outcome_counts(con, run_id)
+    data.matrix = _matrix(con, run_id)
+    data.models = sorted({m for m, _ in data.matrix})
+    data.platforms = sorted({p for _, p in data.matrix})
+    data.benchmarks = queries.benchmarks(con, run_id)
+    data.history = _history(con, history)
+    data.baseline, data.regressions = _regressions(con, run_id)
+    return data
+
+
+def _resolve(con, ref: str) -> str | None:
+    if ref != "last":
+        return queries.resolve_run(con, ref)
+    try:
+        return queries.resolve_run(con, "last")
+    except StoreError:  # no finished run: the newest of any status (a running or killed one), if any
+        newest = con.execute("SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
+        return newest[0] if newest else None
+
+
+def _matrix(con, run_id: str) -> dict[tuple[str, str], Cell]:
+    cells: dict[tuple[str, str], Cell] = {}
+    for model, platform, outcome, n in con.execute(
+            "SELECT model, platform, outcome, count(*) FROM test_results WHERE run_id = ? "
+            "AND model IS NOT NULL AND platform IS NOT NULL GROUP BY ALL ORDER BY ALL", [run_id]).fetchall():
+        cells.setdefault((model, platform), Cell()).counts[outcome] = n
+    for model, platform, node_id, outcome, message in con.execute(
+            "SELECT model, platform, node_id, outcome, message FROM ("
+            " SELECT *, row_number() OVER (PARTITION BY model, platform ORDER BY node_id) AS k"
+            " FROM test_results WHERE run_id = ? AND model IS NOT NULL AND platform IS NOT NULL"
+            " AND message IS NOT NULL) WHERE k <= ? ORDER BY model, platform, node_id",
+            [run_id, MESSAGES_PER_CELL]).fetchall():
+        cells[(model, platform)].messages.append((node_id, outcome, message))
+    return cells
+
+
+def _history(con, limit: int) -> list[dict[str, Any]]:
+    counts = ", ".join(f"count(*) FILTER (WHERE t.outcome = '{o}') AS {o}" for o in OUTCOMES)
+    cur = con.execute(
+        f"SELECT r.id, r.started_at, r.finished_at, r.status, r.exit_status, r.host, r.git_commit, "
+        f"count(t.run_id) AS results, {counts}, "
+        f"(SELECT count(*) FROM benchmark_results b WHERE b.run_id = r.id) AS benchmarks "
+        f"FROM runs r LEFT JOIN test_results t ON t.run_id = r.id "
+        f"GROUP BY r.id, r.started_at, r.finished_at, r.status, r.exit_status, r.host, r.git_commit "
+        f"ORDER BY r.started_at DESC, r.id DESC LIMIT ?", [int(limit)])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _regressions(con, run_id: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """Regressions a compare step stored (a ``regressions`` table with ``run_id``, ``baseline_run_id``);
+    (None, []) when there is none: the report then says "no baseline"."""
+    from ..store.schema import table_names
+
+    if "regressions" not in table_names(con):
+        return None, []
+    cur = con.execute("SELECT * FROM regressions WHERE run_id = ?", [run_id])
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    baseline = next((r.get("baseline_run_id") for r in rows if r.get("baseline_run_id")), None)
+    return baseline, rows

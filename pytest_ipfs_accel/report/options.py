@@ -1,0 +1,34 @@
+"""``--ipfs-report=PATH`` / ini ``ipfs_report``: write a report at the end of the run (.html or .md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from . import format_for
+
+
+def addoptions(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ipfs-accel", "pytest-ipfs-accel: models x hardware")
+    text = ("write a report of this run to PATH at the end of the session: .html (one offline file with "
+            "charts) or .md; relative paths: to the current directory on the command line, to the ini "
+            "file's folder in the ini")
+    group.addoption("--ipfs-report", dest="ipfs_report", default=None, metavar="PATH", help=text)
+    parser.addini("ipfs_report", text, default="")
+
+
+def report_path(config: pytest.Config) -> Path | None:
+    """The report path, or None; UsageError for a suffix that is neither .html nor .md."""
+    cli = config.getoption("ipfs_report", None)
+    raw, base = (cli, config.invocation_params.dir) if cli is not None else (
+        config.getini("ipfs_report"), config.inipath.parent if config.inipath else config.rootpath)
+    raw = str(raw or "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    try:
+        format_for(path)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--ipfs-report: {exc}") from None
+    return path if path.is_absolute() else Path(base) / path

@@ -1,0 +1,89 @@
+"""The pytest side of reports: the terminal table, ``--ipfs-report=PATH`` and ``$GITHUB_STEP_SUMMARY``.
+
+Everything is read back from the store in ``pytest_terminal_summary``, which pytest calls after
+every ``pytest_sessionfinish`` (the recorder marks the run finished in its trylast one), so the
+report shows the run as the store has it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .options import report_path
+
+RECORDER = "ipfs-accel-recorder"
+COMPARATOR = "ipfs-accel-compare"
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+
+
+class ReportPlugin:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.path = report_path(config)  # a bad suffix is a UsageError now, at configure time
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if hasattr(self.config, "workerinput") or self.config.option.collectonly:
+            return
+        summary = os.environ.get(STEP_SUMMARY) or None
+        recorder = self.config.pluginmanager.get_plugin(RECORDER)
+        writer = getattr(recorder, "writer", None)
+
+        def warn(text: str) -> None:
+            terminalreporter.write_line(f"ipfs-accel: {text}", yellow=True, bold=True)
+
+        if recorder is None or writer is None:
+            if self.path is not None:
+                warn(f"no report written to {self.path}: reports are rendered from the results store, "
+                     "and this run stored nothing (--ipfs-db=none)")
+            return
+        if writer.reason:
+            if self.path is not None or summary:
+                warn(f"no report written: this run's results are not in {recorder.path} ({writer.reason})")
+            return
+        from ..store.schema import StoreError
+        from . import data as report_data, write
+        from . import terminal
+
+        try:
+            data = report_data.load(recorder.path, recorder.run_id)
+        except StoreError as exc:
+            warn(f"no report: {exc}")
+            return
+        attach_comparison(data, self.config.pluginmanager.get_plugin(COMPARATOR))
+        terminal.write(terminalreporter, data)
+        if self.path is not None:
+            try:
+                write(data, self.path)
+                terminalreporter.write_line(f"ipfs-accel: report written to {_shown(self.path)}")
+            except OSError as exc:
+                warn(f"cannot write the report {self.path}: {exc}")
+        if summary:
+            try:
+                from .markdown import render
+
+                with open(summary, "a", encoding="utf-8") as f:
+                    f.write(render(data) + "\n")
+            except OSError as exc:
+                warn(f"cannot append to ${STEP_SUMMARY} ({summary}): {exc}")
+
+
+def attach_comparison(data, comparator) -> None:
+    """The regressions ``--ipfs-compare`` found this session (store.compare.Comparator), into the report."""
+    baseline = getattr(comparator, "baseline_id", None)
+    if baseline is None:
+        return
+    data.baseline = baseline
+    data.regressions = [{"test": r.node_id, "baseline median ms": f"{r.baseline_median_s * 1e3:.4f}",
+                         "median ms": f"{r.median_s * 1e3:.4f}", "slower %": f"{r.percent:.1f}"}
+                        for r in getattr(comparator, "found", ())]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

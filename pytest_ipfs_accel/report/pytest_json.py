@@ -1,0 +1,160 @@
+"""Import pytest-benchmark JSON files (``--benchmark-json`` / ``--benchmark-autosave``) into the store.
+
+Each file becomes one finished run: a ``runs`` row (host, python, commit from the file's
+``machine_info``/``commit_info``), one ``benchmark_results`` row per benchmark, and one
+``test_results`` row per benchmark (outcome ``passed``: pytest-benchmark saves only benchmarks that
+completed). Model, platform and batch size come from the benchmark's ``params`` (or ``extra_info``)
+keys ``model``, ``platform``/``hw``, ``batch_size``; absent ones stay NULL. p90/p99 are computed
+from ``stats.data`` when the file kept raw timings, else NULL; items/s = batch size / median.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..store.recorder import new_run_id
+from ..store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from ..store.writer import Writer
+
+_REQUIRED_STATS = ("min", "max", "mean", "median", "rounds")
+
+
+class NotBenchmarkJSON(ValueError):
+    """A file that is not pytest-benchmark JSON: the message is one line naming the file."""
+
+
+def load(path: Path | str) -> dict[str, Any]:
+    """The parsed file, checked to be pytest-benchmark JSON; NotBenchmarkJSON otherwise."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise NotBenchmarkJSON(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotBenchmarkJSON(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
+    benches = doc.get("benchmarks") if isinstance(doc, dict) else None
+    if not isinstance(benches, list):
+        raise NotBenchmarkJSON(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    for i, bench in enumerate(benches):
+        stats = bench.get("stats") if isinstance(bench, dict) else None
+        missing = [k for k in _REQUIRED_STATS if not isinstance(stats, dict) or not _number(stats.get(k))]
+        if missing or not isinstance(bench.get("fullname") or bench.get("name"), str):
+            what = f"stats {', '.join(missing)}" if missing else "a name"
+            raise NotBenchmarkJSON(f"{path}: not a pytest-benchmark JSON file (benchmarks[{i}] has no {what})")
+    return doc
+
+
+def import_files(paths: list[Path | str], db: Path | str) -> list[str]:
+    """Import every file (all checked before anything is written); the new run ids, in file order."""
+    docs = [(Path(p), load(p)) for p in paths]
+    writer = Writer.open(db)
+    try:
+        if writer.spilling:
+            raise StoreError(f"cannot import into {db}: {writer.reason}")
+        run_ids = [_import(writer, path, doc) for path, doc in docs]
+    finally:
+        writer.close()
+    if writer.reason:
+        raise StoreError(f"importing into {db} failed: {writer.reason}")
+    return run_ids
+
+
+def _import(writer: Writer, path: Path, doc: dict[str, Any]) -> str:
+    machine = doc.get("machine_info") if isinstance(doc.get("machine_info"), dict) else {}
+    commit = doc.get("commit_info") if isinstance(doc.get("commit_info"), dict) else {}
+    started = _when(doc.get("datetime")) or utcnow()
+    run_id = new_run_id()
+    writer.start_run(RunRow(
+        id=run_id, started_at=started, status="finished", finished_at=started, exit_status=None,
+        host=_text(machine.get("node")), os=_text(" ".join(str(machine.get(k) or "") for k in ("system", "release"))
+                                                  .strip() or None),
+        python=_text(machine.get("python_version")),
+        packages=json.dumps({"pytest-benchmark": _text(doc.get("version"))}),
+        hardware=None, options=json.dumps({"imported_from": str(path.resolve())}),
+        args=None, rootdir=None, git_commit=_text(commit.get("id")),
+    ))
+    results, benches = [], []
+    for bench in doc["benchmarks"]:
+        stats, labels = bench["stats"], _labels(bench)
+        node_id = str(bench.get("fullname") or bench.get("name"))
+        batch = labels["batch_size"]
+        median = float(stats["median"])
+        p90, p99 = _percentiles(stats.get("data"))
+        benches.append(BenchmarkRow(
+            run_id=run_id, node_id=node_id, model=labels["model"], platform=labels["platform"],
+            runtime=labels["runtime"], device=labels["device"], precision=labels["precision"], batch_size=batch,
+            min_s=float(stats["min"]), max_s=float(stats["max"]), mean_s=float(stats["mean"]), median_s=median,
+            stddev_s=_float(stats.get("stddev")), p90_s=p90, p99_s=p99, rounds=int(stats["rounds"]),
+            iterations=_int(stats.get("iterations")), ops_per_s=_float(stats.get("ops")),
+            items_per_s=(batch or 1) / median if median > 0 else None,
+        ))
+        results.append(TestResultRow(
+            run_id=run_id, node_id=node_id, outcome="passed", kind="benchmark", duration_s=_float(stats.get("total")),
+            **{k: labels[k] for k in ("model", "platform", "runtime", "device", "precision", "batch_size")}))
+    writer.add_results(results)
+    writer.add_benchmarks(benches)
+    return run_id
+
+
+def _labels(bench: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for source in (bench.get("extra_info"), bench.get("params")):
+        if isinstance(source, dict):
+            found.update({k: v for k, v in source.items() if v is not None})
+    platform = _text(found.get("platform") or found.get("hw"))
+    runtime, device = _text(found.get("runtime")), _text(found.get("device"))
+    if platform and (runtime is None or device is None):
+        try:
+            from ..hardware import runtime_and_device
+
+            runtime, device = runtime_and_device(platform)
+        except Exception:  # an unknown platform name keeps runtime/device NULL
+            pass
+    return {"model": _text(found.get("model")), "platform": platform, "runtime": runtime, "device": device,
+            "precision": _text(found.get("precision")), "batch_size": _int(found.get("batch_size"))}
+
+
+def _percentiles(data) -> tuple[float | None, float | None]:
+    if not isinstance(data, list) or not data or not all(_number(x) for x in data):
+        return None, None
+    ordered = sorted(float(x) for x in data)
+
+    def pick(q: float) -> float:  # nearest-rank
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+    return pick(0.90), pick(0.99)
+
+
+def _when(text) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _float(value) -> float | None:
+    return float(value) if _number(value) else None
+
+
+def _int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value) -> str | None:
+    return None if value is None or value == "" else str(value)

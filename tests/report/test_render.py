@@ -1,0 +1,80 @@
+"""HTML and Markdown rendering: facts shown, input escaped, offline, honest when empty."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pytest_ipfs_accel.report import data, format_for, render, write
+from pytest_ipfs_accel.store.writer import Writer
+
+from .conftest import EVIL, fill
+
+
+@pytest.fixture
+def evil(tmp_path):
+    path = tmp_path / "r.duckdb"
+    fill(path, runs=2, evil=True, emulated=True)
+    return data.load(path)
+
+
+def test_html_is_self_contained_escaped_and_complete(evil):
+    text = render(evil, "html")
+    assert EVIL not in text  # model name and failure message are escaped everywhere
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", text)  # nothing fetched: works offline
+    assert "Plotly.newPlot" in text and len(text) > 1_000_000  # plotly.js is inline
+    for section in ('id="summary"', 'id="compat"', 'id="bench"', 'id="history"', 'id="regressions"'):
+        assert section in text
+    assert 'class="fail" title="failed: AssertionError: &lt;script&gt;' in text  # reason on hover
+    assert "<details><summary>1P 1F</summary>" in text  # and on expand
+    assert 'id="emulated"' in text and "webgpu" in text
+    assert "No baseline" in text and "no NVIDIA driver" in text and "2.13.0" in text
+
+
+def test_markdown_has_the_same_facts_escaped(evil):
+    text = render(evil, "md")
+    assert EVIL not in text and "&lt;script&gt;" in text
+    assert "| **bert** | ✅ 2P | ⚠️ 1S 1X |" in text
+    assert "| bert | cpu | 4 | 6 | 8 | 10 | 667 | 50 | 512 |" in text
+    assert "Emulated / software platforms:** webgpu (software)" in text
+    assert text.count("| finished |") == 2 and "No baseline" in text
+
+
+def test_empty_store_says_so_in_both_formats(tmp_path):
+    path = tmp_path / "r.duckdb"
+    Writer.open(path).close()
+    empty = data.load(path)
+    html, md = render(empty, "html"), render(empty, "md")
+    assert "No runs recorded" in html and "Plotly" not in html and "<table" not in html
+    assert "No runs recorded" in md and "| bert" not in md
+
+
+def test_without_benchmarks_no_charts(tmp_path):
+    path = tmp_path / "r.duckdb"
+    fill(path, runs=1, benchmarks=False)
+    text = render(data.load(path), "html")
+    assert "No benchmark results in this run" in text and "Plotly.newPlot" not in text
+
+
+def test_format_from_suffix_and_write(tmp_path, store):
+    assert format_for("a/b.HTML") == "html" and format_for("x.md") == "md"
+    with pytest.raises(ValueError, match="r.txt"):
+        format_for("r.txt")
+    out = write(data.load(store[0]), tmp_path / "sub" / "r.md")
+    assert out.read_text(encoding="utf-8").startswith("## pytest-ipfs-accel report")
+
+
+def test_regressions_from_the_compare_step_are_listed(evil):
+    from types import SimpleNamespace
+
+    from pytest_ipfs_accel.report.plugin import attach_comparison
+    from pytest_ipfs_accel.store.compare import Regression
+
+    attach_comparison(evil, SimpleNamespace(baseline_id="20250101-000000-base00",
+                                            found=[Regression(f"t[{EVIL}]", 0.001, 0.0015)]))
+    html, md = render(evil, "html"), render(evil, "md")
+    assert "Against run <code>20250101-000000-base00</code>" in html and "<td>50.0</td>" in html
+    assert EVIL not in html and "No baseline" not in html
+    assert "slower %=50.0" in md and "t[&lt;script&gt;" in md
