@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 #: Test kinds generated per model x platform, in generation order.
-KINDS = ("load", "forward", "parity", "batch")
+KINDS = ("load", "forward", "parity", "batch", "benchmark")
+#: Generated when no kinds are asked for; ``--benchmark-only`` alone asks for ``benchmark``.
+DEFAULT_KINDS = ("load", "forward", "parity", "batch")
 PRECISIONS = ("fp32", "fp16", "bf16")
 
 #: (option, ini key, help, default for the ini key)
@@ -19,7 +21,8 @@ _OPTIONS = (
                "or local directories holding a saved model. Without it the plugin is inert.", ""),
     ("hw", "comma list of platforms (cpu, cuda, rocm, mps, onnxruntime|ort[:EP], openvino[:DEVICE], "
            "qualcomm, webgpu, webnn); default: every platform detected here", ""),
-    ("kinds", f"comma list of test kinds to generate ({', '.join(KINDS)}); default: all", ",".join(KINDS)),
+    ("kinds", f"comma list of test kinds to generate ({', '.join(KINDS)}); default: {','.join(DEFAULT_KINDS)} "
+              "(benchmark alone when --benchmark-only is given)", ""),
     ("emit", "write the generated test files into DIR and exit instead of running them", ""),
     ("seed", "seed for tiny random weights and synthesized inputs (default 0)", "0"),
     ("batch-sizes", "comma list of batch sizes; the batch kind checks each size > 1 (default 1,2)", "1,2"),
@@ -39,7 +42,7 @@ class RunConfig:
 
     models: tuple[str, ...]
     hw: tuple[str, ...] | None  # None: every detected platform
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] = DEFAULT_KINDS
     emit: Path | None = None
     seed: int = 0
     batch_sizes: tuple[int, ...] = (1, 2)
@@ -123,7 +126,7 @@ def from_pytest(config: pytest.Config) -> RunConfig:
     return RunConfig(
         models=tuple(dict.fromkeys(_split(_value(config, "ipfs_models")))),
         hw=_platforms(hw) if hw else None,
-        kinds=_choices("kinds", _split(_value(config, "ipfs_kinds")) or KINDS, KINDS),
+        kinds=_choices("kinds", _split(_value(config, "ipfs_kinds")) or _default_kinds(config), KINDS),
         emit=_emit_dir(str(_value(config, "ipfs_emit") or "")),
         seed=_int("seed", str(_value(config, "ipfs_seed") or "0"), 0),
         batch_sizes=tuple(sorted({_int("batch-sizes", b, 1) for b in _split(_value(config, "ipfs_batch_sizes"))}))
@@ -133,6 +136,12 @@ def from_pytest(config: pytest.Config) -> RunConfig:
         use_cache=not _value(config, "ipfs_no_cache"),
         templates=_template_dirs(_split(_value(config, "ipfs_templates")), config.rootpath),
     )
+
+
+def _default_kinds(config: pytest.Config) -> tuple[str, ...]:
+    """No kinds asked for: the benchmark kind alone under ``--benchmark-only`` (pytest-benchmark
+    would skip every other kind anyway), else the checks without the benchmark kind."""
+    return ("benchmark",) if getattr(config.option, "benchmark_only", False) else DEFAULT_KINDS
 
 
 def _template_dirs(values: tuple[str, ...], root: Path) -> tuple[str, ...]:

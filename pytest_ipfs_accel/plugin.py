@@ -15,7 +15,7 @@ RUN_CONFIG = pytest.StashKey["options.RunConfig"]()
 MARKERS = (
     "ipfs_model(name): generated test of model NAME (select with -m \"ipfs_model(name='bert')\")",
     "ipfs_hw(name): generated test on platform NAME (-m \"ipfs_hw(name='openvino')\")",
-    "ipfs_kind(name): generated test of kind NAME: load, forward, parity, batch",
+    "ipfs_kind(name): generated test of kind NAME: load, forward, parity, batch, benchmark",
 )
 
 
@@ -27,10 +27,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from .report.options import addoptions as add_report_options
+    from .store.bench_options import addoptions as add_bench_options
     from .store.options import addoptions as add_store_options
 
     options.addoptions(parser)
     add_store_options(parser)
+    add_bench_options(parser)
     add_report_options(parser)
 
 
@@ -42,10 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from .generate.pipeline import resolve_models
 
         resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
-        _register_recorder(config)
-        from .report.plugin import ReportPlugin
+        _register_run_plugins(config)
 
-        config.pluginmanager.register(ReportPlugin(config), "ipfs-accel-report")
+
+def _register_run_plugins(config: pytest.Config) -> None:
+    """The store recorder, the regression gate and the reports: only for runs that generate tests."""
+    from .report.plugin import ReportPlugin
+    from .store.compare import register as register_compare
+
+    _register_recorder(config)
+    register_compare(config)  # validates the benchmark options; compares with a baseline when asked
+    config.pluginmanager.register(ReportPlugin(config), "ipfs-accel-report")
 
 
 def _register_recorder(config: pytest.Config) -> None:

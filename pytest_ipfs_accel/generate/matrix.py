@@ -46,9 +46,12 @@ class ModuleCells:
 
 
 def kind_targets(kind: str, platforms: list[str], cfg: RunConfig) -> list[Target]:
-    """The targets one kind gets: parity skips the reference itself, batch runs each size > 1 at fp32."""
+    """The targets one kind gets: parity skips the reference itself, batch runs each size > 1 at fp32,
+    benchmark runs every precision at every batch size."""
     if kind == "batch":
         return [Target(p, "fp32", b) for p in platforms for b in cfg.batch_sizes if b > 1]
+    if kind == "benchmark":  # every batch size, 1 included (its template spells ids with -bsN always)
+        return [Target(p, precision, b) for p in platforms for precision in cfg.precisions for b in cfg.batch_sizes]
     targets = [Target(p, precision) for p in platforms for precision in cfg.precisions]
     if kind == "parity":
         targets = [t for t in targets if (t.platform, t.precision) != REFERENCE]

@@ -44,10 +44,15 @@ def db_path(config: pytest.Config) -> Path | None:
 def lock_timeout(config: pytest.Config) -> float:
     cli = config.getoption("ipfs_db_timeout")
     raw = str(cli if cli is not None else config.getini("ipfs_db_timeout")).strip()
+    return non_negative(raw, "--ipfs-db-timeout", "a number of seconds >= 0")
+
+
+def non_negative(text: str, option: str, expected: str, shown: str | None = None) -> float:
+    """A finite float >= 0 from ``text``, else a UsageError quoting ``shown`` (default: text)."""
     try:
-        value = float(raw)
+        value = float(text)
     except ValueError:
         value = -1.0
     if not math.isfinite(value) or value < 0:
-        raise pytest.UsageError(f"--ipfs-db-timeout: {raw!r} is not a number of seconds >= 0.")
+        raise pytest.UsageError(f"{option}: {shown if shown is not None else repr(text)} is not {expected}.")
     return value

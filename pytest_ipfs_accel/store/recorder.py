@@ -84,6 +84,10 @@ class Recorder:
         if self.writer is None:
             return
         self._phases.setdefault(report.nodeid, {})[report.when] = report
+        if report.when == "call":
+            row = benchmark_row(self.run_id, report)
+            if row is not None:
+                self.writer.add_benchmark(row)
         if report.when not in ("setup", "call"):  # teardown, or xdist's report of a crashed worker
             self._write(report.nodeid)
 
@@ -94,7 +98,8 @@ class Recorder:
         for nodeid in list(self._phases):  # items cut short by -x or Ctrl-C: keep what they reported
             self._write(nodeid)
         stopped = exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
-        self.writer.finish_run(self.run_id, "interrupted" if stopped else "finished", int(exitstatus))
+        # session.exitstatus, not the argument: the regression gate may have raised it to 6 since
+        self.writer.finish_run(self.run_id, "interrupted" if stopped else "finished", int(session.exitstatus))
         self.writer.close()
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -168,6 +173,19 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
         worker=getattr(any_report, "worker_id", None),
         **{k: meta.get(k) for k in ("model", "platform", "runtime", "device", "kind", "precision", "batch_size")},
     )
+
+
+def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
+    """The benchmark kind's stats (``("ipfs_benchmark", {...})`` in the call report's
+    user_properties, see ``runtime.bench``) as a row; None for any other report."""
+    from ..runtime.bench import KEY
+
+    stats = next((value for name, value in getattr(report, "user_properties", ()) or ()
+                  if name == KEY and isinstance(value, dict)), None)
+    if stats is None:
+        return None
+    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id"}
+    return BenchmarkRow(run_id=run_id, node_id=report.nodeid, **{k: stats.get(k) for k in fields})
 
 
 def outcome(phases: dict[str, Any]) -> tuple[str, str | None] | None:

@@ -1,0 +1,108 @@
+"""What the generated ``benchmark`` kind calls: time ``runner(inputs)`` with pytest-benchmark's fixture.
+
+Everything but the runtime's own call happens outside the timed function: the model is built,
+the inputs for the batch size are synthesized and the runner is prepared (exported, compiled)
+once, then one untimed call warms it up. The statistics go to ``item.user_properties`` as
+``("ipfs_benchmark", {...})``, a dict of plain numbers and strings, so they travel with the
+report to the xdist controller, where the recorder turns them into a ``benchmark_results`` row.
+
+Peak memory: ``peak_rss_mb`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the timed
+rounds: the high-water mark of the whole process (imports and earlier items included), not of
+this item alone. ``device_memory_mb`` is ``torch.cuda.max_memory_allocated`` over the timed
+rounds when the runner is torch on a CUDA/ROCm device; NULL for everything else.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+from . import checks
+
+#: user_properties key of the stats dict.
+KEY = "ipfs_benchmark"
+
+
+def percentile(data: list[float], q: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default method) of ``data``; None when empty."""
+    if not data:
+        return None
+    ordered = sorted(data)
+    pos = (len(ordered) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident set size of this process in MB (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _cuda_torch(runner) -> Any:
+    """torch, when the runner is torch on a GPU torch can measure; else None (nothing imported)."""
+    info = getattr(runner, "info", {}) or {}
+    if info.get("runtime") != "torch" or not str(info.get("device", "")).startswith(("cuda", "rocm", "hip")):
+        return None
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return torch
+
+
+def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
+    """The fixture's statistics as a plain dict (None when nothing was timed: disabled, xdist)."""
+    meta = getattr(benchmark, "stats", None)
+    if not meta:
+        return None
+    s = meta.stats
+    data = [float(x) for x in s.data]
+    median = float(s.median)
+    info = getattr(runner, "info", {}) or {}
+    return {
+        "min_s": float(s.min), "max_s": float(s.max), "mean_s": float(s.mean), "median_s": median,
+        "stddev_s": float(s.stddev), "p90_s": percentile(data, 90), "p99_s": percentile(data, 99),
+        "rounds": int(s.rounds), "iterations": int(meta.iterations), "ops_per_s": float(s.ops),
+        "items_per_s": batch_size / median if median > 0 else None,  # the median, never the mean
+        "batch_size": int(batch_size), "runtime": info.get("runtime"), "device": info.get("device"),
+        "peak_rss_mb": peak_rss_mb(), "device_memory_mb": None,
+    }
+
+
+def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
+        artifacts=None) -> dict[str, Any] | None:
+    """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
+    from ..store.bench_options import timing
+
+    checks.require(platform)  # skip before building anything when the platform is absent
+    inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
+    runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
+    runner(inputs)  # untimed: first-call allocations and lazy initialisation stay out of the rounds
+    torch = _cuda_torch(runner)
+    if torch is not None:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
+    chosen = timing(request.config)
+    if chosen is None:
+        benchmark(runner, inputs)
+    else:
+        rounds, warmup = chosen
+        benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+    result = stats(benchmark, batch_size, runner)
+    if result is None:
+        return None
+    if torch is not None:
+        result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
+    result.update(model=model.name, platform=platform, precision=precision)
+    benchmark.extra_info.update({k: result[k] for k in (
+        "model", "platform", "runtime", "device", "precision", "batch_size", "items_per_s", "p90_s", "p99_s",
+        "peak_rss_mb", "device_memory_mb")})
+    request.node.user_properties.append((KEY, result))
+    return result

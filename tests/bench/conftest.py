@@ -1,0 +1,26 @@
+"""Fixtures for the benchmark-kind tests: pytester sub-runs of the plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+# Imported before any pytester fixture snapshots sys.modules: pytester drops modules a test imported,
+# and duckdb's nanobind extension aborts the process when imported a second time.
+import duckdb  # noqa: F401
+
+
+@pytest.fixture
+def run(pytester, tmp_path_factory, monkeypatch):
+    """``run(*args)``: a pytest subprocess in the project, sharing one artifact cache per test session.
+
+    Subprocesses: openvino refuses a second import in one process and torch does not survive
+    pytester dropping the modules a run imported.
+    """
+    cache = tmp_path_factory.getbasetemp() / "shared-pytest-cache"
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)  # our own -n 2 must not make the sub-run look like a worker
+
+    def _run(*args):
+        return pytester.runpytest_subprocess("-o", f"cache_dir={cache}", *args)
+
+    return _run

@@ -1,0 +1,93 @@
+"""--ipfs-compare / --ipfs-fail-on-regression against a baseline planted with the store's Writer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pytest_ipfs_accel.store import bench_options, compare
+from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
+from pytest_ipfs_accel.store.writer import Writer
+
+DB = ".ipfs_accel/results.duckdb"
+BERT_CPU = ("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-batch-sizes=1",
+            "--ipfs-benchmark-rounds=5", "--ipfs-benchmark-warmup=1")
+NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
+
+
+def plant(pytester, run_id: str, median_s: float, status: str = "finished") -> None:
+    writer = Writer.open(pytester.path / DB)
+    writer.start_run(RunRow(id=run_id, started_at=utcnow() - timedelta(minutes=1)))
+    writer.add_benchmark(BenchmarkRow(run_id=run_id, node_id=NODE, model="bert", platform="cpu", precision="fp32",
+                                      batch_size=1, median_s=median_s))
+    if status != "running":
+        writer.finish_run(run_id, status, 0)
+    writer.close()
+
+
+@pytest.mark.slow
+def test_forced_regression_fails_the_session_and_names_the_test(run, pytester):
+    plant(pytester, "20000101-000000-base00", median_s=1e-9)  # impossibly fast baseline
+    result = run(*BERT_CPU, "--ipfs-compare=last", "--ipfs-fail-on-regression=10%")
+    result.assert_outcomes(passed=1)
+    assert result.ret == compare.REGRESSION_EXIT != 0
+    result.stdout.fnmatch_lines([
+        "*baseline run 20000101-000000-base00: 1 of 1 benchmark items compared*fail above 10%*",
+        "  ipfs/test_bert.py::test_benchmark?cpu-bs1?: baseline median 1e-06 ms, now * ms, *% slower",
+        "*benchmark regression beyond 10%: exit status 6*",
+    ])
+
+
+@pytest.mark.slow
+def test_no_regression_exits_zero(run, pytester):
+    plant(pytester, "20000101-000000-slow00", median_s=10.0)  # a baseline nothing is slower than
+    plant(pytester, "20000101-000000-unfin0", median_s=1e-9, status="running")  # unfinished: never "last"
+    result = run(*BERT_CPU, "--ipfs-fail-on-regression=10")  # implies --ipfs-compare=last
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*baseline run 20000101-000000-slow00: 1 of 1*", "no regressions"])
+
+
+def test_unknown_run_id_is_a_usage_error_naming_the_known_ids(run, pytester):
+    plant(pytester, "20000101-000000-known0", median_s=1.0)
+    result = run(*BERT_CPU, "--ipfs-compare=nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ipfs-compare: no run 'nope'*known runs*20000101-000000-known0*"])
+
+
+def test_compare_last_without_any_benchmark_run_is_a_usage_error(run, pytester):
+    result = run(*BERT_CPU, "--ipfs-compare=last")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ipfs-compare=last: no finished earlier run with benchmark results*"])
+
+
+def test_bad_threshold_and_rounds_are_usage_errors(run, pytester):
+    result = run(*BERT_CPU, "--ipfs-fail-on-regression=ten", "--ipfs-db=none", "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ipfs-fail-on-regression: 'ten' is not a percentage*"])
+
+
+def test_regressions_compare_medians_per_model_platform_precision_batch():
+    baseline = {("bert", "cpu", "fp32", 1): ("n1", 1.0), ("bert", "cpu", "fp32", 2): ("n2", 1.0)}
+    current = {
+        "a": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 1, "median_s": 1.2},
+        "b": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 2, "median_s": 1.05},
+        "c": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 4, "median_s": 9.0},
+    }
+    found, compared = compare.regressions(current, baseline, 10.0)
+    assert compared == 2
+    assert [(r.node_id, round(r.percent, 6)) for r in found] == [("a", 20.0)]
+
+
+@pytest.mark.parametrize(("raw", "pct"), [("10%", 10.0), ("10", 10.0), (" 2.5 % ", 2.5), ("0", 0.0)])
+def test_threshold_parsing(raw, pct):
+    class Config:
+        def getoption(self, key):
+            return raw if key == "ipfs_fail_on_regression" else None
+
+        def getini(self, key):
+            return ""
+
+    assert bench_options.threshold(Config()) == pct
+    assert bench_options.compare_ref(Config()) == "last"
