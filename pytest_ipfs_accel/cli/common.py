@@ -1,0 +1,9 @@
+"""What every ``ipfs-accel`` subcommand shares."""
+
+from __future__ import annotations
+
+from ..store.options import DEFAULT_DB  # noqa: F401  (one place for the default path)
+
+
+class CliError(Exception):
+    """One line for stderr; exit status 2."""

@@ -1,0 +1,67 @@
+"""``ipfs-accel report``: render a run from the store; with --input, import pytest-benchmark JSON first.
+
+    ipfs-accel report --db PATH --output report.html [--format html|md] [--run RUN_ID|last]
+    ipfs-accel report --input benchmark.json [more.json ...] --output report.html [--db PATH]
+
+An empty store is not an error: the report says "no runs recorded", a warning goes to stderr,
+and the exit status is 0 (a CI step that renders before anything ran should not fail for it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import DEFAULT_DB, CliError
+
+
+def add_parser(sub) -> None:
+    rep = sub.add_parser("report", help="render an HTML or Markdown report from the results store",
+                         description="Render a report of one run from the results database; with --input, "
+                                     "first import pytest-benchmark JSON files into it (one run per file).")
+    rep.add_argument("--db", type=Path, default=None,
+                     help=f"results database (default {DEFAULT_DB} in the current directory)")
+    rep.add_argument("--input", nargs="+", type=Path, metavar="JSON", help="pytest-benchmark JSON file(s) to import")
+    rep.add_argument("--output", "-o", type=Path, required=True, help="report file (.html or .md)")
+    rep.add_argument("--format", choices=("html", "md"), help="default: from the --output suffix")
+    rep.add_argument("--run", default=None,
+                     help="run id, or 'last' (default: the last imported run with --input, else 'last')")
+    rep.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import format_for, write
+    from ..report import data as report_data
+    from ..store.schema import StoreError
+
+    try:
+        fmt = args.format or format_for(args.output)
+    except ValueError as exc:
+        raise CliError(f"--output {exc}; or give --format") from None
+    db = args.db or Path(DEFAULT_DB)
+    run = args.run
+    try:
+        if args.input:
+            from ..report.pytest_json import NotBenchmarkJSON, import_files
+
+            try:
+                run_ids = import_files(args.input, db)
+            except NotBenchmarkJSON as exc:
+                raise CliError(str(exc)) from None
+            print(f"ipfs-accel: imported {len(run_ids)} file(s) into {db} as run(s) {', '.join(run_ids)}")
+            run = run or run_ids[-1]
+        elif not db.is_file():
+            raise CliError(f"{db}: no results database there (give --db PATH, or run pytest with --ipfs-models "
+                           "first, or import pytest-benchmark JSON with --input)")
+        data = report_data.load(db, run or "last")
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    if data.empty:
+        print(f"ipfs-accel: warning: no runs recorded in {db}; the report says so", file=sys.stderr)
+    try:
+        write(data, args.output, fmt)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"ipfs-accel: report written to {args.output}")
+    return 0
