@@ -27,8 +27,9 @@ _OPTIONS = (
     ("seed", "seed for tiny random weights and synthesized inputs (default 0)", "0"),
     ("batch-sizes", "comma list of batch sizes; the batch kind checks each size > 1 (default 1,2)", "1,2"),
     ("precisions", f"comma list of precisions ({', '.join(PRECISIONS)}); default fp32", "fp32"),
-    ("templates", "comma list of template directories searched before the shipped templates "
-                  "(a file there overrides the shipped one of the same name)", ""),
+    ("templates", "comma list of template directories or template databases (.duckdb, from "
+                  "'ipfs-accel templates create-db') searched before the shipped templates; a template "
+                  "there overrides the shipped one of the same name", ""),
 )
 _FLAGS = (
     ("trust-remote-code", "allow models from local directories to run their own code (off by default)"),
@@ -148,7 +149,12 @@ def _template_dirs(values: tuple[str, ...], root: Path) -> tuple[str, ...]:
     dirs = []
     for value in values:
         path = (root / value).expanduser() if not Path(value).is_absolute() else Path(value)
-        if not path.is_dir():
-            raise pytest.UsageError(f"--ipfs-templates: {value!r} is not a directory (looked at {path}).")
+        if str(path).endswith(".duckdb"):  # a template database (ipfs-accel templates create-db/import)
+            if not path.is_file():
+                raise pytest.UsageError(f"--ipfs-templates: {value!r}: no template database there (looked at "
+                                        f"{path}; create one with: ipfs-accel templates create-db --db {value})")
+        elif not path.is_dir():
+            raise pytest.UsageError(f"--ipfs-templates: {value!r} is not a directory or a .duckdb template "
+                                    f"database (looked at {path}).")
         dirs.append(str(path.resolve()))
     return tuple(dirs)

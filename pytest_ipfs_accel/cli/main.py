@@ -12,7 +12,7 @@ import sys
 from .common import CliError
 
 #: Subcommand modules, in --help order.
-COMMANDS = ("report",)
+COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "hw", "models")
 
 
 def parser() -> argparse.ArgumentParser:

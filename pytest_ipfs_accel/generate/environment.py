@@ -32,14 +32,61 @@ def safe_text(value: object) -> str:
     return _SAFE_TEXT.sub("", str(value))
 
 
-@functools.lru_cache(maxsize=8)
-def environment(extra: tuple[str, ...] = ()):
-    """A StrictUndefined environment over user template dirs (first) and the shipped ones."""
+def identifier(value: object) -> str:
+    """A Python identifier for generated code (a class or method name); anything else is refused."""
+    import keyword
+
+    text = str(value)
+    if not text.isidentifier() or keyword.iskeyword(text) or not text.isascii():
+        raise ValueError(f"refusing to render {text!r} as a Python identifier")
+    return text
+
+
+def is_template_db(value: str | Path) -> bool:
+    """A ``--ipfs-templates`` entry that names a DuckDB template database rather than a folder."""
+    return str(value).endswith(".duckdb")
+
+
+def db_loader(path: str):
+    """A loader over the templates of a DuckDB template database (read once, the file is not kept open).
+
+    Template filenames read ``<db>:<name>`` so errors point at the database and the template."""
     import jinja2
 
-    loader = jinja2.FileSystemLoader([*extra, str(shipped_templates())])
+    from ..templatedb.store import read_sources
+
+    sources = read_sources(path)
+
+    def load(name: str):
+        if name not in sources:
+            return None
+        return sources[name], f"{path}:{name}", lambda: True
+
+    return jinja2.FunctionLoader(load)
+
+
+def loader_for(extra: tuple[str, ...] = ()):
+    """User template dirs and databases in the order given (first wins), then the shipped templates."""
+    import jinja2
+
+    loaders = [db_loader(e) if is_template_db(e) else jinja2.FileSystemLoader(e) for e in extra]
+    return jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(str(shipped_templates()))])
+
+
+def make_environment(loader):
+    """The generation environment's settings and filters over any loader."""
+    import jinja2
+
     env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters["py"] = pyrepr
     env.filters["text"] = safe_text
+    env.filters["ident"] = identifier
     return env
+
+
+@functools.lru_cache(maxsize=8)
+def environment(extra: tuple[str, ...] = ()):
+    """A StrictUndefined environment over user template dirs or ``.duckdb`` template databases
+    (first) and the shipped ones."""
+    return make_environment(loader_for(extra))
