@@ -27,6 +27,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from .report.options import addoptions as add_report_options
+    from .runtime.accelerator import addoptions as add_accelerator_options
     from .store.bench_options import addoptions as add_bench_options
     from .store.options import addoptions as add_store_options
 
@@ -34,6 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_store_options(parser)
     add_bench_options(parser)
     add_report_options(parser)
+    add_accelerator_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,6 +67,13 @@ def _register_recorder(config: pytest.Config) -> None:
     path = db_path(config)
     if path is not None:
         config.pluginmanager.register(Recorder(config, path), "ipfs-accel-recorder")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``--ipfs-require-accelerator``: skip items on emulated / software platforms."""
+    from .runtime.accelerator import skip_if_emulated
+
+    skip_if_emulated(item)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -111,6 +111,8 @@ _REGISTRY: dict[str, str | Callable[[], Backend]] = {
     "torch": "pytest_ipfs_accel.backends.torch_backend:TorchBackend",
     "onnxruntime": "pytest_ipfs_accel.backends.onnxruntime_backend:OnnxRuntimeBackend",
     "openvino": "pytest_ipfs_accel.backends.openvino_backend:OpenVINOBackend",
+    "qnn": "pytest_ipfs_accel.backends.qnn_backend:QnnBackend",
+    "browser": "pytest_ipfs_accel.browser.backend:BrowserBackend",
 }
 
 

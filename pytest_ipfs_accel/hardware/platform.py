@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 #: Platform families, in the order items are generated.
-FAMILIES = ("cpu", "cuda", "rocm", "mps", "onnxruntime", "openvino", "qualcomm", "webgpu", "webnn")
+FAMILIES = ("cpu", "cuda", "rocm", "mps", "onnxruntime", "openvino", "qualcomm", "webgpu", "webnn", "wasm")
 
 #: Spellings accepted on the command line and what they mean.
 ALIASES = {"ort": "onnxruntime", "torch": "cpu", "ov": "openvino", "qnn": "qualcomm"}
@@ -19,9 +19,10 @@ RUNTIME_OF = {
     "mps": ("torch", "mps"),
     "onnxruntime": ("onnxruntime", "CPUExecutionProvider"),
     "openvino": ("openvino", "CPU"),
-    "qualcomm": ("onnxruntime", "QNNExecutionProvider"),
+    "qualcomm": ("qnn", "htp"),  # onnxruntime-qnn plugin EP; devices htp | cpu | gpu (QNN backends)
     "webgpu": ("browser", "webgpu"),
     "webnn": ("browser", "webnn"),
+    "wasm": ("browser", "wasm"),
 }
 
 #: Families added at run time by other plugins (register_platform): family -> (runtime, device)

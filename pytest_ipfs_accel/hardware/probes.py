@@ -116,24 +116,18 @@ def probe_openvino(name: str) -> Platform:
     return _present(name, f"openvino {openvino.__version__} {device}", devices=",".join(devices))
 
 
-def probe_qualcomm(name: str) -> Platform:
-    """Qualcomm NPUs through ONNX Runtime's QNN execution provider."""
-    if importlib.util.find_spec("onnxruntime") is None:
-        return _absent(name, _missing("onnxruntime", "onnx"))
-    import onnxruntime
+def _probe_qualcomm(name: str) -> Platform:
+    """Qualcomm QNN through the onnxruntime-qnn plugin EP (see hardware/qnn_probe.py; imported lazily)."""
+    from .qnn_probe import probe_qualcomm
 
-    available = onnxruntime.get_available_providers()
-    if "QNNExecutionProvider" in available:
-        return _present(name, f"onnxruntime {onnxruntime.__version__} QNNExecutionProvider")
-    return _absent(name, f"onnxruntime {onnxruntime.__version__} has no QNNExecutionProvider "
-                         f"(get_available_providers(): {', '.join(available)}; the onnxruntime-qnn plugin "
-                         "EP is not supported by this version yet)")
+    return probe_qualcomm(name)
 
 
 def probe_browser(name: str) -> Platform:
-    """WebGPU / WebNN through onnxruntime-web in a headless browser: not driven yet."""
-    return _absent(name, f"{name} runs through onnxruntime-web in headless Chromium, which this version of "
-                         "pytest-ipfs-accel does not drive yet; no browser was probed")
+    """wasm / WebGPU / WebNN through onnxruntime-web in headless Chromium (launched, asked, cached)."""
+    from ..browser.probe import probe_platform
+
+    return probe_platform(name)
 
 
 PROBES = {
@@ -143,7 +137,8 @@ PROBES = {
     "mps": probe_mps,
     "onnxruntime": probe_onnxruntime,
     "openvino": probe_openvino,
-    "qualcomm": probe_qualcomm,
+    "qualcomm": _probe_qualcomm,
     "webgpu": probe_browser,
     "webnn": probe_browser,
+    "wasm": probe_browser,
 }

@@ -1,0 +1,184 @@
+"""Backend for runtime ``browser``: the ONNX export run by onnxruntime-web in headless Chromium.
+
+``device`` is the onnxruntime-web execution provider: ``wasm``, ``webgpu`` or ``webnn`` (deviceType cpu).
+Non-wasm sessions are created with ``disable_cpu_ep_fallback``: a node the EP cannot take fails
+session creation (an ExportError naming the browser's error) instead of silently running on wasm.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import time
+from typing import Any
+
+import numpy
+import torch
+
+from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, describe
+from pytest_ipfs_accel.backends.onnx_export import (
+    LEGACY_OPSET,
+    FlatOutputs,
+    SplitInputs,
+    check_static,
+    export_onnx,
+    input_array,
+    quiet,
+    split_inputs,
+)
+
+from . import cache as webcache
+from .driver import BrowserError, Page, browser
+from .server import server
+
+EPS = ("wasm", "webgpu", "webnn")
+#: (numpy dtype name -> onnxruntime-web tensor type)
+_JS_TYPES = {"float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool", "uint8": "uint8",
+             "int8": "int8", "float64": "float64"}
+
+
+def _encode(array: numpy.ndarray) -> dict:
+    array = numpy.ascontiguousarray(array)
+    kind = _JS_TYPES.get(array.dtype.name)
+    if kind is None:
+        raise BackendUnavailable(f"browser: input dtype {array.dtype} has no onnxruntime-web tensor type")
+    return {"dtype": kind, "shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
+
+
+def _decode(out: dict) -> numpy.ndarray:
+    dtype = {"float32": numpy.float32, "int64": numpy.int64, "int32": numpy.int32, "bool": numpy.bool_,
+             "uint8": numpy.uint8, "int8": numpy.int8, "float64": numpy.float64, "float16": numpy.float16}[out["dtype"]]
+    return numpy.frombuffer(base64.b64decode(out["data"]), dtype=dtype).reshape(out["shape"]).copy()
+
+
+def _export(wrapper: FlatOutputs, example: SplitInputs, path) -> str:
+    """The legacy (TorchScript, opset 17) exporter first, then the shared dynamo-first path.
+
+    The dynamo export of transformers' SDPA masking emits IsNaN, And, GatherND and a bool Cast,
+    none of which has a kernel in onnxruntime-web's WebGPU EP (measured: 1.30.0), so with CPU
+    fallback disabled the session cannot be created; the legacy export of the same model uses
+    only ops the WebGPU, WebNN and wasm EPs all run.
+    """
+    names = {"input_names": list(example.names),
+             "output_names": [f"output_{i}" for i in range(len(wrapper(*example.tensors)))]}
+    config = getattr(wrapper.model, "config", None)
+    attn = getattr(config, "_attn_implementation", None)
+    try:
+        # Eager attention masks with Add/Softmax only; SDPA's mask path adds IsNaN/And/bool Cast.
+        if attn not in (None, "eager"):
+            config._attn_implementation = "eager"
+        with quiet(), torch.no_grad():
+            torch.onnx.export(wrapper, example.tensors, str(path), dynamo=False, opset_version=LEGACY_OPSET, **names)
+        return "legacy" if attn in (None, "eager") else "legacy (eager attention)"
+    except Exception as first:  # noqa: BLE001 - fall back to the dynamo-first shared path
+        try:
+            return export_onnx(wrapper, example, path)
+        except ExportError as exc:
+            raise ExportError(f"onnx legacy export: {describe(first)}; {exc}", step="onnx export") from exc
+    finally:
+        if attn not in (None, "eager"):
+            config._attn_implementation = attn
+
+
+class BrowserRunner:
+    """Feeds numpy inputs to a session living in a browser page; returns outputs in export order.
+
+    ``info`` carries in-browser timings: ``browser_session_ms`` (session create),
+    ``browser_first_run_ms``, ``browser_run_ms`` (last call) and ``browser_run_ms_median``.
+    """
+
+    def __init__(self, page: Page, session_id: int, example: SplitInputs, info: dict[str, str]) -> None:
+        self.page, self.session_id, self.example, self.info = page, session_id, example, info
+        self.run_ms: list[float] = []
+
+    def run(self, inputs: dict[str, Any], repeat: int = 1) -> tuple[list[numpy.ndarray], list[float]]:
+        """Outputs and the in-browser ``session.run`` times (ms) of ``repeat`` runs."""
+        check_static(self.example, inputs)
+        feeds = {name: _encode(input_array(inputs[name])) for name in self.example.names}
+        try:
+            got = self.page.evaluate(f"runSession({self.session_id}, {json.dumps(feeds)}, {int(repeat)})", timeout=600)
+        except BrowserError as exc:
+            raise RuntimeError(f"onnxruntime-web {self.info['device']} run failed: {exc}") from exc
+        return [_decode(o) for o in got["outputs"]], got["runMs"]
+
+    def __call__(self, inputs: dict[str, Any]) -> list[numpy.ndarray]:
+        outputs, times = self.run(inputs)
+        self.run_ms.extend(times)
+        self.info["browser_run_ms"] = f"{times[-1]:.3f}"
+        self.info["browser_run_ms_median"] = f"{statistics.median(self.run_ms):.3f}"
+        self.info["browser_runs"] = str(len(self.run_ms))
+        return outputs
+
+
+class BrowserBackend:
+    """Backend for runtime ``browser``; ``device`` is ``wasm``, ``webgpu`` or ``webnn``."""
+
+    runtime = "browser"
+
+    def prepare(
+        self,
+        loaded: Any,
+        example_inputs: dict[str, Any],
+        device: str = "wasm",
+        precision: str = "fp32",
+        cache: ArtifactCache | None = None,
+        **_: Any,
+    ) -> BrowserRunner:
+        from .probe import probe_platform
+
+        if device not in EPS:
+            raise BackendUnavailable(f"browser: unknown onnxruntime-web execution provider {device!r}; known: {EPS}")
+        if precision != "fp32":
+            raise BackendUnavailable(f"browser backend runs fp32 only, not {precision}")
+        found = probe_platform(device)
+        if not found.available:
+            raise BackendUnavailable(f"{device}: {found.reason}")
+        artifacts = cache or ArtifactCache(None)
+        example = split_inputs(example_inputs)
+        key = [loaded.fingerprint(), example.signature(), f"onnxruntime-web {webcache.ort_version()} legacy-eager-first",
+               f"torch {torch.__version__}", precision]
+        target = artifacts.path_for("onnx", key, ".onnx")
+        modes: list[str] = []
+        started = time.perf_counter()
+        path, reused = artifacts.materialize(
+            target, lambda p: modes.append(_export(FlatOutputs(loaded.model, example), example, p)))
+        export_s = time.perf_counter() - started
+        srv = server()
+        external = [{"path": f.name, "data": srv.publish(f)} for f in sorted(path.parent.iterdir())
+                    if f.is_file() and f != path and not f.name.startswith(".")]
+        executable, _ = webcache.browser_for(device)
+        try:
+            page = browser(executable).new_page(f"{srv.base}/harness.html")
+        except BrowserError as exc:
+            raise BackendUnavailable(f"{device}: browser: {exc}") from exc
+        cfg = {"ep": device, "model": srv.publish(path), "externalData": external}
+        try:
+            created = page.evaluate(f"createSession({json.dumps(cfg)})", timeout=300)
+        except BrowserError as exc:
+            page.close()
+            raise ExportError.at(f"onnxruntime-web session create ({device})", exc) from exc
+        info = {
+            "runtime": self.runtime,
+            "runtime_version": f"onnxruntime-web {webcache.ort_version()} legacy-first",
+            "device": device,
+            "precision": precision,
+            "emulated": found.emulated,
+            "hardware": found.reason,
+            "browser": found.details.get("browser", "?"),
+            "exporter": modes[0] if modes else "cached",
+            "artifact": str(path),
+            "cache": "hit" if reused else "miss",
+            "export_s": f"{export_s:.3f}",
+            "browser_session_ms": f"{created['createMs']:.1f}",
+        }
+        info.update({k: v for k, v in found.details.items() if k.startswith("adapter_")})
+        runner = BrowserRunner(page, created["id"], example, info)
+        try:
+            _, first = runner.run(example_inputs)
+        except RuntimeError as exc:  # a graph the EP accepts but cannot execute
+            page.close()
+            raise ExportError.at(f"onnxruntime-web first run ({device})", exc) from exc
+        info["browser_first_run_ms"] = f"{first[0]:.3f}"
+        return runner
