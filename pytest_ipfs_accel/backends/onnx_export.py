@@ -72,6 +72,9 @@ class FlatOutputs(torch.nn.Module):
     def __init__(self, model: torch.nn.Module, example: SplitInputs) -> None:
         super().__init__()
         self.model = model
+        # Mirror the model's mode: exporters restore the wrapper's mode on exit, and a fresh Module is
+        # in training mode, which would flip the shared (cached) model into training (dropout on).
+        self.train(model.training)
         self.names = example.names
         self.static = dict(example.static)
 

@@ -44,7 +44,8 @@ def register() -> tuple[Any, Any]:
         if not _registered:
             name = onnxruntime_qnn.get_ep_name()
             if not any(d.ep_name == name for d in onnxruntime.get_ep_devices()):
-                onnxruntime.register_execution_provider_library(name, onnxruntime_qnn.get_library_path())
+                with captured_log():  # loading the library prints a banner on stdout
+                    onnxruntime.register_execution_provider_library(name, onnxruntime_qnn.get_library_path())
             _registered["done"] = True
     return onnxruntime, onnxruntime_qnn
 
@@ -90,17 +91,21 @@ _NODE = re.compile(r"name: ([^,]*), type: ([A-Za-z0-9_]+)")
 
 @contextlib.contextmanager
 def captured_log() -> Iterator[list[str]]:
-    """Capture what native code writes to fd 2 (ORT/QNN logs); yields a list filled on exit."""
+    """Capture what native code writes to fds 1 and 2 (ORT/QNN logs, libnative's banner on stdout,
+    which would otherwise corrupt e.g. ``ipfs-accel hw --json``); yields a list filled on exit."""
     lines: list[str] = []
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
+        for fd in saved:
+            os.dup2(sink.fileno(), fd)
         try:
             yield lines
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
             sink.seek(0)
             lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 

@@ -44,7 +44,7 @@ def test_missing_runtime_package_is_backend_unavailable() -> None:
 
 
 def test_unknown_runtime_lists_known_ones() -> None:
-    with pytest.raises(ValueError, match="unknown runtime 'tensorrt'.*onnxruntime, openvino, torch"):
+    with pytest.raises(ValueError, match="unknown runtime 'tensorrt'; known: browser, onnxruntime, openvino, qnn, torch"):
         get_backend("tensorrt")
 
 

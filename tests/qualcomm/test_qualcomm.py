@@ -120,14 +120,6 @@ def test_bert_parity_on_htp(htp, tmp_path):
     assert again.info["cache"] == "hit"
 
 
-WIRING = '''
-from pytest_ipfs_accel.runtime import accelerator
-def pytest_addoption(parser):
-    accelerator.addoptions(parser)
-def pytest_runtest_setup(item):
-    accelerator.skip_if_emulated(item)
-'''
-
 ITEMS = '''
 import pytest
 @pytest.mark.ipfs_hw(name="qualcomm")
@@ -142,7 +134,6 @@ def test_on_cpu():
 def test_require_accelerator_skips_the_simulator(htp, pytester):
     if htp.emulated == "no":
         pytest.skip("qualcomm is real hardware here")
-    pytester.makeconftest(WIRING)
     pytester.makepyfile(test_items=ITEMS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", "--ipfs-require-accelerator")
     result.assert_outcomes(passed=1, skipped=1)

@@ -66,14 +66,12 @@ def test_rows_are_appended_and_the_run_finished(tmp_path):
 
 
 def test_bulk_append_of_many_rows_is_one_statement(tmp_path):
+    # (its speed is measured by benchmarks/store_append.py, not timed here)
     writer = Writer.open(tmp_path / "r.duckdb")
     writer.start_run(a_run())
-    started = time.perf_counter()
     writer.add_results(results("r1", 20_000))
-    elapsed = time.perf_counter() - started
     writer.close()
     assert writer.stored["test_results"] == 20_000
-    assert elapsed < 5, f"20k rows took {elapsed:.1f} s"
 
 
 def test_values_are_parameters_never_sql(tmp_path):
