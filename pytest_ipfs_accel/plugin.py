@@ -26,6 +26,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .dist.plugin import addoptions as add_dist_options
     from .report.options import addoptions as add_report_options
     from .runtime.accelerator import addoptions as add_accelerator_options
     from .store.bench_options import addoptions as add_bench_options
@@ -36,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_bench_options(parser)
     add_report_options(parser)
     add_accelerator_options(parser)
+    add_dist_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
         resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
         _register_run_plugins(config)
+        from .dist.plugin import register as register_dist
+
+        register_dist(config)  # here, not trylast: it must run before pytest-benchmark's configure
 
 
 def _register_run_plugins(config: pytest.Config) -> None:

@@ -63,7 +63,8 @@ def test_batch_sizes_and_seed(pytester):
 
 def test_default_hw_is_every_detected_platform(pytester, monkeypatch):
     monkeypatch.setenv("IPFS_ACCEL_HW_DISABLE", "openvino")
-    ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", "--ipfs-kinds=load"))
+    # a subprocess: detection imports torch and numpy, which cannot be re-imported in one process
+    ids = _ids(pytester.runpytest_subprocess("--co", "-q", "--ipfs-models=bert", "--ipfs-kinds=load"))
     assert "ipfs/test_bert.py::test_load[cpu]" in ids and "ipfs/test_bert.py::test_load[onnxruntime]" in ids
     assert not any("openvino" in i or "cuda" in i for i in ids)
 

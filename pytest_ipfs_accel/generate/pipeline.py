@@ -28,9 +28,15 @@ def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
 
 
 def resolve_platforms(cfg: RunConfig) -> list[str]:
-    """The requested platforms, or every detected one when none were requested."""
+    """The requested platforms, or every detected one when none were requested (on an xdist
+    worker: the ones the controller detected, so that every worker collects the same items)."""
     if cfg.hw is not None:
         return list(cfg.hw)
+    from ..dist.capabilities import collection_platforms
+
+    decided = collection_platforms()  # an xdist worker collects with the controller's detection
+    if decided is not None:
+        return list(decided)
     from ..hardware import detected_names
 
     return detected_names()

@@ -80,21 +80,27 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
     """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
     from ..store.bench_options import timing
 
-    checks.require(platform)  # skip before building anything when the platform is absent
-    inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
-    runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
-    runner(inputs)  # untimed: first-call allocations and lazy initialisation stay out of the rounds
-    torch = _cuda_torch(runner)
-    if torch is not None:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
-    chosen = timing(request.config)
-    if chosen is None:
-        benchmark(runner, inputs)
-    else:
-        rounds, warmup = chosen
-        benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+    from ..dist.benchmark import all_cores, device_lock
+
+    found = checks.require(platform)  # skip before building anything when the platform is absent
+    # building and exporting never overlaps a timing on the device elsewhere (xdist workers) ...
+    with device_lock(found.device, shared=True):
+        inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
+        runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
+    # ... and timings on one device take turns, across processes
+    with device_lock((getattr(runner, "info", {}) or {}).get("device") or found.device), all_cores():
+        runner(inputs)  # untimed: first-call allocations and lazy initialisation stay out of the rounds
+        torch = _cuda_torch(runner)
+        if torch is not None:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
+        chosen = timing(request.config)
+        if chosen is None:
+            benchmark(runner, inputs)
+        else:
+            rounds, warmup = chosen
+            benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
     result = stats(benchmark, batch_size, runner)
     if result is None:
         return None

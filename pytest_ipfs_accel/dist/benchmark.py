@@ -1,0 +1,247 @@
+"""pytest-benchmark under xdist, and one timing per device at a time.
+
+pytest-benchmark turns itself off when xdist is active (``BenchmarkSession.__init__`` sees
+``--dist`` on the controller or ``PYTEST_XDIST_WORKER`` on a worker) and then refuses
+``--benchmark-only``. :func:`install` replaces its session class with one constructed as if xdist
+were absent; workers then time for real and do not write ``--benchmark-json``/``--benchmark-save``
+themselves. Each timed result travels to the controller twice: our stats dict (``runtime.bench``,
+for the store) and pytest-benchmark's own JSON (:data:`KEY`), rebuilt there into its session so its
+table, ``--benchmark-json`` and ``--benchmark-autosave`` work as without xdist.
+
+:func:`device_lock` serialises timings per device across processes (an ``fcntl`` lock on a file
+in the temp dir, keyed by the physical device: torch cpu, ONNX Runtime's CPU provider and
+OpenVINO's CPU are all ``cpu``), so two workers never time on the same device at once. Timing
+takes it exclusively; preparing a benchmark and running any other generated item on a worker
+take it shared, so they never overlap a timing on that device (and run in parallel otherwise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+#: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
+KEY = "pytest_benchmark_json"
+LOCK_DIR_ENV = "IPFS_ACCEL_LOCK_DIR"
+_CPU_DEVICES = {"cpu", "cpuexecutionprovider"}
+
+
+# -- the device lock -------------------------------------------------------------------------------
+def device_key(device: str | None) -> str:
+    """The physical device a runtime device name uses (every CPU spelling is ``cpu``)."""
+    name = str(device or "cpu").strip().lower()
+    if name in _CPU_DEVICES or name.startswith("cpu"):
+        return "cpu"
+    return re.sub(r"[^a-z0-9_.-]+", "_", name)
+
+
+def lock_path(device: str | None) -> Path:
+    user = getattr(os, "getuid", lambda: "")()
+    folder = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / f"pytest-ipfs-accel-locks-{user}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{device_key(device)}.lock"
+
+
+@contextlib.contextmanager
+def device_lock(device: str | None, shared: bool = False) -> Iterator[Path | None]:
+    """Hold the cross-process lock of ``device`` (blocking); a no-op where fcntl is missing.
+
+    Exclusive for timing; shared for other work on the device (building, exporting, checking a
+    model), so such work runs in parallel but never while something times on the device. Never
+    ask for the exclusive lock while holding the shared one in the same process (it would wait
+    for itself).
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no cross-process lock
+        yield None
+        return
+    path = lock_path(device)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+_HELD: list = []
+
+
+def hold_shared(device: str = "cpu") -> None:
+    """A finishing worker (session teardown) works the CPU: hold the device's shared lock until
+    :func:`release_held` (its pytest_unconfigure), so no timing overlaps that. Not until process
+    exit: xdist ends workers only after the whole session, which would wait for this lock."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    handle = open(lock_path(device), "a+")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+    _HELD.append(handle)
+
+
+def release_held() -> None:
+    while _HELD:
+        _HELD.pop().close()  # closing the file drops its lock
+
+
+# -- threads: a share of the cores per worker, all of them while timing --------------------------
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def share_cores(workercount: int) -> None:
+    """On a worker, before torch is imported: OpenMP (torch) gets its share of the cores, so N
+    workers do not run N x cores threads (oversubscribed OpenMP barriers slow everything down)."""
+    if "torch" not in sys.modules and workercount > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores() // workercount)))
+
+
+@contextlib.contextmanager
+def all_cores() -> Iterator[None]:
+    """While timing with the device lock held: torch uses every core, as in a run without xdist."""
+    torch = sys.modules.get("torch")
+    if torch is None or os.environ.get("PYTEST_XDIST_WORKER") is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(cores())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# -- pytest-benchmark on workers -------------------------------------------------------------------
+def install(config: pytest.Config) -> None:
+    """Make pytest-benchmark time under xdist. Call before its (trylast) pytest_configure."""
+    try:
+        import pytest_benchmark.plugin as bench_plugin
+    except ImportError:
+        return
+    if not config.pluginmanager.has_plugin("xdist"):
+        return
+    if not getattr(bench_plugin.BenchmarkSession, "_ipfs_accel_xdist", False):
+        bench_plugin.BenchmarkSession = _xdist_session_class(bench_plugin.BenchmarkSession)
+    if not config.pluginmanager.has_plugin("ipfs-accel-benchmark-xdist"):
+        config.pluginmanager.register(BenchmarkRelay(config), "ipfs-accel-benchmark-xdist")
+
+
+def _xdist_session_class(base):
+    class XdistBenchmarkSession(base):
+        _ipfs_accel_xdist = True
+
+        def __init__(self, config):
+            worker_env = os.environ.pop("PYTEST_XDIST_WORKER", None)
+            dist = getattr(config.option, "dist", None)
+            if dist is not None:
+                config.option.dist = "no"
+            try:
+                super().__init__(config)
+            finally:
+                if worker_env is not None:
+                    os.environ["PYTEST_XDIST_WORKER"] = worker_env
+                if dist is not None:
+                    config.option.dist = dist
+            if hasattr(config, "workerinput"):  # the controller saves; workers write no files
+                self.json = self.save = self.autosave = None
+
+    return XdistBenchmarkSession
+
+
+def _item_device(item: pytest.Item) -> str | None:
+    """The device of a generated non-benchmark item (None for benchmark items and other tests)."""
+    kind = item.get_closest_marker("ipfs_kind")
+    hw = item.get_closest_marker("ipfs_hw")
+    if hw is None or (kind is not None and kind.kwargs.get("name") == "benchmark"):
+        return None
+    from ..hardware import runtime_and_device
+
+    try:
+        return runtime_and_device(str(hw.kwargs.get("name")))[1]
+    except (KeyError, ValueError):
+        return None
+
+
+class _RemoteFixture:
+    """Enough of a BenchmarkFixture for ``pytest_benchmark.stats.Metadata``."""
+
+    cprofile_stats = None
+    has_error = False
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        for name in ("name", "fullname", "group", "param", "params", "extra_info"):
+            setattr(self, name, data.get(name))
+
+
+def rebuild(data: dict[str, Any]):
+    from pytest_benchmark.stats import Metadata
+
+    meta = Metadata(_RemoteFixture(data), iterations=data["stats"]["iterations"], options=data["options"])
+    meta.stats.data = list(data["stats"]["data"])
+    return meta
+
+
+class BenchmarkRelay:
+    """Worker: ship each item's pytest-benchmark stats; controller: add them to its session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.is_worker = hasattr(config, "workerinput")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if self.is_worker and call.when == "call":
+            fixture = getattr(item, "funcargs", {}).get("benchmark")
+            stats = getattr(fixture, "stats", None)
+            if stats:
+                report.user_properties.append((KEY, json.dumps(stats.as_dict(include_data=True), default=repr)))
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self, session: pytest.Session):
+        """A worker collecting (and probing its platforms after) works the CPU: not during a timing."""
+        if not self.is_worker:
+            return (yield)
+        with device_lock("cpu", shared=True):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        device = _item_device(item) if self.is_worker else None
+        if device is None:
+            return (yield)
+        with device_lock(device, shared=True):  # never alongside a timing on the same device
+            return (yield)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            hold_shared("cpu")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        release_held()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker or report.when != "call":
+            return
+        session = getattr(self.config, "_benchmarksession", None)
+        if session is None:
+            return
+        for name, value in getattr(report, "user_properties", ()) or ():
+            if name == KEY and isinstance(value, str):
+                session.benchmarks.append(rebuild(json.loads(value)))
