@@ -14,13 +14,15 @@ import logging
 import os
 import pathlib
 import sys
+import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy
 import torch
 
+from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import ExportError, describe
 from pytest_ipfs_accel.models.loaded import flatten_outputs
 
@@ -131,3 +133,28 @@ def export_onnx(wrapper: FlatOutputs, example: SplitInputs, path: pathlib.Path) 
         except Exception as e:  # noqa: BLE001 - every exporter failure becomes an ExportError
             errors.append(f"onnx {mode} export: {describe(e)}")
     raise ExportError("; ".join(errors), step="onnx export")
+
+
+Exporter = Callable[["FlatOutputs", SplitInputs, pathlib.Path], str]
+
+
+def cached_onnx(loaded: Any, example: SplitInputs, cache: ArtifactCache | None, runtime_tag: str,
+                extra_key: Sequence[str] = (), export: Exporter = export_onnx) -> tuple[pathlib.Path, dict[str, str]]:
+    """The model's ONNX file for ``example``: exported once, then reused from the artifact cache.
+
+    The key is the model fingerprint, the input signature, ``runtime_tag`` (runtime and version, plus
+    anything that changes the export), the torch version and ``extra_key``. Returns the path and
+    the runner ``info`` fields every ONNX backend reports: exporter, artifact, cache, export_s.
+    """
+    cache = cache or ArtifactCache(None)
+    key = [loaded.fingerprint(), example.signature(), runtime_tag, f"torch {torch.__version__}", *extra_key]
+    modes: list[str] = []
+    started = time.perf_counter()
+    path, reused = cache.materialize(cache.path_for("onnx", key, ".onnx"),
+                                     lambda p: modes.append(export(FlatOutputs(loaded.model, example), example, p)))
+    return path, {
+        "exporter": modes[0] if modes else "cached",
+        "artifact": str(path),
+        "cache": "hit" if reused else "miss",
+        "export_s": f"{time.perf_counter() - started:.3f}",
+    }

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy
 import onnxruntime
-import torch
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
-from pytest_ipfs_accel.backends.onnx_export import (
-    FlatOutputs,
-    SplitInputs,
-    check_static,
-    input_array,
-    export_onnx,
-    split_inputs,
-)
+from pytest_ipfs_accel.backends.onnx_export import SplitInputs, cached_onnx, check_static, input_array, split_inputs
 
 CPU_EP = "CPUExecutionProvider"
 
@@ -60,17 +51,8 @@ class OnnxRuntimeBackend:
             )
         if precision != "fp32":
             raise BackendUnavailable(f"onnxruntime backend runs fp32 only, not {precision}")
-        cache = cache or ArtifactCache(None)
         example = split_inputs(example_inputs)
-        key = [loaded.fingerprint(), example.signature(), f"onnxruntime {onnxruntime.__version__}",
-               f"torch {torch.__version__}", precision]
-        target = cache.path_for("onnx", key, ".onnx")
-        modes: list[str] = []
-        started = time.perf_counter()
-        path, reused = cache.materialize(
-            target, lambda p: modes.append(export_onnx(FlatOutputs(loaded.model, example), example, p))
-        )
-        export_s = time.perf_counter() - started
+        path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}", [precision])
         session = _session(str(path), device)
         info = {
             "runtime": self.runtime,
@@ -78,10 +60,7 @@ class OnnxRuntimeBackend:
             "device": session.get_providers()[0],
             "precision": precision,
             "emulated": "no",
-            "exporter": modes[0] if modes else "cached",
-            "artifact": str(path),
-            "cache": "hit" if reused else "miss",
-            "export_s": f"{export_s:.3f}",
+            **exported,
         }
         return OnnxRuntimeRunner(session, example, info)
 

@@ -16,12 +16,11 @@ from typing import Any
 import numpy
 import onnx
 import onnxruntime
-import torch
 from onnx import helper, numpy_helper, shape_inference
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
-from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, export_onnx, split_inputs
+from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, cached_onnx, export_onnx, split_inputs
 from pytest_ipfs_accel.backends.onnxruntime_backend import OnnxRuntimeRunner
 from pytest_ipfs_accel.hardware import qnn_probe
 
@@ -105,16 +104,9 @@ class QnnBackend:
         if not qnn_probe.qnn_devices():
             raise BackendUnavailable(f"onnxruntime.get_ep_devices() lists no QNN device (onnxruntime "
                                      f"{onnxruntime.__version__}, onnxruntime-qnn {onnxruntime_qnn.__version__})")
-        cache = cache or ArtifactCache(None)
         example = split_inputs(example_inputs)
-        key = [loaded.fingerprint(), example.signature(), f"onnxruntime {onnxruntime.__version__}",
-               f"torch {torch.__version__}", "fp32", EXPORT_VARIANT]
-        target = cache.path_for("onnx", key, ".onnx")
-        modes: list[str] = []
-        started = time.perf_counter()
-        path, reused = cache.materialize(
-            target, lambda p: modes.append(export_qnn_onnx(FlatOutputs(loaded.model, example), example, p)))
-        export_s = time.perf_counter() - started
+        path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}",
+                                     ["fp32", EXPORT_VARIANT], export=export_qnn_onnx)
         started = time.perf_counter()
         session = _session(str(path), device)
         options = qnn_probe.provider_options(device)
@@ -127,10 +119,7 @@ class QnnBackend:
             "compute_precision": "fp16" if device == "htp" else "fp32",
             "emulated": qnn_probe.emulated(device),
             "provider_options": ",".join(f"{k}={v}" for k, v in options.items()),
-            "exporter": modes[0] if modes else "cached",
-            "artifact": str(path),
-            "cache": "hit" if reused else "miss",
-            "export_s": f"{export_s:.3f}",
+            **exported,
             "session_s": f"{time.perf_counter() - started:.3f}",
         }
         return OnnxRuntimeRunner(session, example, info)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import statistics
-import time
 from typing import Any
 
 import numpy
@@ -22,6 +21,7 @@ from pytest_ipfs_accel.backends.onnx_export import (
     LEGACY_OPSET,
     FlatOutputs,
     SplitInputs,
+    cached_onnx,
     check_static,
     export_onnx,
     input_array,
@@ -135,16 +135,10 @@ class BrowserBackend:
         found = probe_platform(device)
         if not found.available:
             raise BackendUnavailable(f"{device}: {found.reason}")
-        artifacts = cache or ArtifactCache(None)
         example = split_inputs(example_inputs)
-        key = [loaded.fingerprint(), example.signature(), f"onnxruntime-web {webcache.ort_version()} legacy-eager-first",
-               f"torch {torch.__version__}", precision]
-        target = artifacts.path_for("onnx", key, ".onnx")
-        modes: list[str] = []
-        started = time.perf_counter()
-        path, reused = artifacts.materialize(
-            target, lambda p: modes.append(_export(FlatOutputs(loaded.model, example), example, p)))
-        export_s = time.perf_counter() - started
+        path, exported = cached_onnx(loaded, example, cache,
+                                     f"onnxruntime-web {webcache.ort_version()} legacy-eager-first", [precision],
+                                     export=_export)
         srv = server()
         external = [{"path": f.name, "data": srv.publish(f)} for f in sorted(path.parent.iterdir())
                     if f.is_file() and f != path and not f.name.startswith(".")]
@@ -167,10 +161,7 @@ class BrowserBackend:
             "emulated": found.emulated,
             "hardware": found.reason,
             "browser": found.details.get("browser", "?"),
-            "exporter": modes[0] if modes else "cached",
-            "artifact": str(path),
-            "cache": "hit" if reused else "miss",
-            "export_s": f"{export_s:.3f}",
+            **exported,
             "browser_session_ms": f"{created['createMs']:.1f}",
         }
         info.update({k: v for k, v in found.details.items() if k.startswith("adapter_")})
