@@ -138,15 +138,16 @@ def export_onnx(wrapper: FlatOutputs, example: SplitInputs, path: pathlib.Path) 
 Exporter = Callable[["FlatOutputs", SplitInputs, pathlib.Path], str]
 
 
-def cached_onnx(loaded: Any, example: SplitInputs, cache: ArtifactCache | None, runtime_tag: str,
+def cached_onnx(loaded: Any, example: SplitInputs, cache: ArtifactCache, runtime_tag: str,
                 extra_key: Sequence[str] = (), export: Exporter = export_onnx) -> tuple[pathlib.Path, dict[str, str]]:
     """The model's ONNX file for ``example``: exported once, then reused from the artifact cache.
 
     The key is the model fingerprint, the input signature, ``runtime_tag`` (runtime and version, plus
     anything that changes the export), the torch version and ``extra_key``. Returns the path and
     the runner ``info`` fields every ONNX backend reports: exporter, artifact, cache, export_s.
+    The caller owns ``cache`` and must keep it alive while it uses the path: a disabled cache
+    (``ArtifactCache(None)``) deletes its temporary directory when it is garbage-collected.
     """
-    cache = cache or ArtifactCache(None)
     key = [loaded.fingerprint(), example.signature(), runtime_tag, f"torch {torch.__version__}", *extra_key]
     modes: list[str] = []
     started = time.perf_counter()

@@ -51,6 +51,7 @@ class OnnxRuntimeBackend:
             )
         if precision != "fp32":
             raise BackendUnavailable(f"onnxruntime backend runs fp32 only, not {precision}")
+        cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
         example = split_inputs(example_inputs)
         path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}", [precision])
         session = _session(str(path), device)

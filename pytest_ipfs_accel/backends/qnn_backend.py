@@ -104,6 +104,7 @@ class QnnBackend:
         if not qnn_probe.qnn_devices():
             raise BackendUnavailable(f"onnxruntime.get_ep_devices() lists no QNN device (onnxruntime "
                                      f"{onnxruntime.__version__}, onnxruntime-qnn {onnxruntime_qnn.__version__})")
+        cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
         example = split_inputs(example_inputs)
         path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}",
                                      ["fp32", EXPORT_VARIANT], export=export_qnn_onnx)

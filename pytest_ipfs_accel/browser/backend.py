@@ -135,6 +135,7 @@ class BrowserBackend:
         found = probe_platform(device)
         if not found.available:
             raise BackendUnavailable(f"{device}: {found.reason}")
+        cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
         example = split_inputs(example_inputs)
         path, exported = cached_onnx(loaded, example, cache,
                                      f"onnxruntime-web {webcache.ort_version()} legacy-eager-first", [precision],

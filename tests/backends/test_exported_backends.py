@@ -80,3 +80,10 @@ def test_unsupported_op_is_an_export_error_naming_it(backend: Backend, device: s
     assert message.startswith(steps[0]) and all(step in message for step in steps)
     assert "[ops: aten::linalg_solve_triangular]" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(("runtime", "device"), RUNTIMES)
+def test_prepare_without_a_cache_keeps_its_artifact_until_loaded(backend: Backend, device: str, bert: Any) -> None:
+    # cache=None means a disabled cache whose temporary directory must outlive the session creation
+    runner = backend.prepare(bert, bert.inputs(), device, "fp32", None)
+    assert runner.info["cache"] == "miss" and len(runner(bert.inputs())) == len(bert.forward(bert.inputs()))
