@@ -27,6 +27,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from .dist.plugin import addoptions as add_dist_options
+    from .expectations.plugin import addoptions as add_expectation_options
     from .report.options import addoptions as add_report_options
     from .runtime.accelerator import addoptions as add_accelerator_options
     from .store.bench_options import addoptions as add_bench_options
@@ -38,12 +39,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_report_options(parser)
     add_accelerator_options(parser)
     add_dist_options(parser)
+    add_expectation_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
+    from .expectations.plugin import register as register_expectations
+
+    register_expectations(config, cfg.active)  # also for emitted files: their items carry the markers
     if cfg.active:
         from .generate.pipeline import resolve_models
 
@@ -79,6 +84,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from .runtime.accelerator import skip_if_emulated
 
     skip_if_emulated(item)
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Memory guard for long sweeps: drop a model's cached runners when its generated module is done."""
+    if item.get_closest_marker("ipfs_model") is None:
+        return
+    if nextitem is None or nextitem.path != item.path:
+        from .runtime.checks import clear_caches
+
+        clear_caches()
 
 
 @pytest.hookimpl(tryfirst=True)

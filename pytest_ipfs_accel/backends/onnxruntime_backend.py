@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import json
+import os
+import tempfile
 from typing import Any
 
 import numpy
@@ -59,16 +63,51 @@ class OnnxRuntimeBackend:
             "runtime": self.runtime,
             "runtime_version": onnxruntime.__version__,
             "device": session.get_providers()[0],
+            "requested": device,
             "precision": precision,
             "emulated": "no",
             **exported,
         }
-        return OnnxRuntimeRunner(session, example, info)
+        runner = OnnxRuntimeRunner(session, example, info)
+        info["executed_on"] = executed_on(session, lambda: runner(example_inputs))
+        return runner
+
+
+def executed_on(session: Any, run_once: Any) -> str:
+    """What ran each graph node on one profiled run: ``"CUDAExecutionProvider: 120 nodes, ..."``.
+
+    ``session`` must have been created with profiling on (:func:`_session` does); ``run_once()``
+    runs it, then profiling ends (later runs are not profiled) and its JSON file is deleted.
+    Providers are listed by node count, largest first.
+    """
+    try:
+        run_once()
+    finally:
+        profile = session.end_profiling()
+    counts = collections.Counter(node_providers(profile).values())
+    if not counts:  # nothing profiled (an empty graph): the session's first provider
+        return session.get_providers()[0]
+    return ", ".join(f"{ep}: {n} node{'s' if n != 1 else ''}" for ep, n in counts.most_common())
+
+
+def node_providers(profile: str) -> dict[str, str]:
+    """``{node name: execution provider}`` from an ORT profiling JSON file (the file is removed)."""
+    if not profile:
+        return {}
+    try:
+        with open(profile, encoding="utf-8") as f:
+            events = json.load(f)
+    finally:
+        os.remove(profile)
+    return {e["name"].removesuffix("_kernel_time"): e["args"]["provider"] for e in events
+            if e.get("cat") == "Node" and "provider" in e.get("args", {})}
 
 
 def _session(path: str, device: str) -> Any:
-    """An InferenceSession on exactly ``device`` (no silent CPU fallback)."""
+    """An InferenceSession on exactly ``device`` (no silent CPU fallback), profiling its first run."""
     options = onnxruntime.SessionOptions()
+    options.enable_profiling = True  # one profiled run tells which provider ran each node
+    options.profile_file_prefix = os.path.join(tempfile.gettempdir(), f"ipfs-accel-ort-{os.getpid()}")
     if device != CPU_EP:
         options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
     try:

@@ -84,6 +84,8 @@ class OpenVINOBackend:
             "runtime": self.runtime,
             "runtime_version": openvino.__version__,
             "device": _executing_device(compiled, device),
+            "requested": device,
+            "executed_on": executed_on(compiled),
             "device_name": str(core.get_property(device, "FULL_DEVICE_NAME")),
             "precision": precision,
             "inference_precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
@@ -106,9 +108,14 @@ def _check_device(core: Any, device: str) -> None:
         )
 
 
+def executed_on(compiled: Any) -> str:
+    """The devices the compiled model executes on (``EXECUTION_DEVICES``), comma-joined: ``"CPU"``."""
+    return ",".join(str(d) for d in compiled.get_property("EXECUTION_DEVICES"))
+
+
 def _executing_device(compiled: Any, device: str) -> str:
     """``device`` when the compiled model runs there, else what ``EXECUTION_DEVICES`` says."""
-    actual = [str(d) for d in compiled.get_property("EXECUTION_DEVICES")]
+    actual = executed_on(compiled).split(",")
     if all(d == device or d.startswith(f"{device}.") for d in actual):
         return device
     return ",".join(actual)

@@ -24,11 +24,14 @@ class TorchRunner:
             module, example, device, dtype, info)
 
     def __call__(self, inputs: dict[str, Any]) -> list[numpy.ndarray]:
+        return [_to_numpy(t) for t in self.raw(inputs)]
+
+    def raw(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, ...]:
+        """The model's output tensors, where the model left them."""
         check_static(self.example, inputs)
         tensors = [self._place(inputs[name]) for name in self.example.names]
         with torch.inference_mode():
-            outputs = self.module(*tensors)
-        return [_to_numpy(t) for t in outputs]
+            return self.module(*tensors)
 
     def _place(self, value: Any) -> torch.Tensor:
         t = torch.as_tensor(value)
@@ -64,13 +67,14 @@ class TorchBackend:
             "runtime": self.runtime,
             "runtime_version": torch.__version__,
             "device": _executing_device(model, target),
+            "requested": device,
             "device_name": _device_name(target),
             "precision": precision,
             "emulated": "no",
         }
         runner = TorchRunner(FlatOutputs(model, example).eval(), example, target, dtype, info)
         try:
-            runner(example_inputs)
+            info["executed_on"] = executed_on(runner.raw(example_inputs))
         except (NotImplementedError, RuntimeError) as e:
             if "not implemented for" not in str(e):
                 raise
@@ -108,6 +112,11 @@ def _executing_device(model: torch.nn.Module, target: torch.device) -> str:
     """Where the weights really are: ``cuda`` (``cuda:1`` when an index was asked for)."""
     actual = next(model.parameters(), torch.empty(0, device=target)).device
     return str(actual) if target.index is not None else actual.type
+
+
+def executed_on(outputs: tuple[torch.Tensor, ...]) -> str:
+    """The devices holding the outputs, comma-joined: ``"cpu"``, ``"cuda:0"``."""
+    return ",".join(sorted({str(t.device) for t in outputs})) or "cpu"
 
 
 def _device_name(target: torch.device) -> str:

@@ -12,7 +12,7 @@ import sys
 from .common import CliError
 
 #: Subcommand modules, in --help order.
-COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "hw", "models", "setup")
+COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "hw", "models", "setup", "expectations")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -100,7 +100,12 @@ def _signature(inputs: dict[str, Any]) -> tuple:
 
 
 def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, example: dict | None = None):
-    """A Runner for the model on the platform, built once per process per input signature."""
+    """A Runner for the model on the platform, built once per process per input signature.
+
+    An export the runtime cannot do xfails (classed ``export``/``compile``/``runtime`` from the
+    failing step), or fails when the expectations file says this cell must pass. A runner whose
+    work ran elsewhere than asked fails with class ``fallback``.
+    """
     from ..backends.base import BackendUnavailable, ExportError, get_backend
 
     found = require(platform)
@@ -114,19 +119,48 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
             _RUNNERS[key] = exc
     runner = _RUNNERS[key]
     if isinstance(runner, ExportError):
-        pytest.xfail(f"{platform}: cannot export {model.name}: {runner}")
+        _export_failed(model, platform, runner)
     if isinstance(runner, BackendUnavailable):
         _skip(f"{platform}: {runner}")
+    assert_runs_where_asked(runner, platform)
     return runner
 
 
+def _export_failed(model: ModelRef, platform: str, error: Exception) -> None:
+    """xfail, or fail when an expectation says this cell passes; either way with its failure class."""
+    from ..expectations import context
+    from ..expectations.classify import ClassifiedFailure, ClassifiedXFail, step_class
+
+    failure_class = step_class(getattr(error, "step", ""))
+    message = f"{platform}: cannot export {model.name}: {error}"
+    expectation = context.current().expectation
+    if expectation is not None and expectation.expected == "pass":
+        raise ClassifiedFailure(f"{message} (the expectations file says this passes)", failure_class)
+    raise ClassifiedXFail(message, failure_class)
+
+
 def assert_runs_where_asked(runner, platform: str) -> None:
-    """The runner executes on the device the platform names, not somewhere else."""
+    """The runner executes on the device the platform names, not somewhere else (class ``fallback``).
+
+    Runners report ``info["requested"]`` and ``info["executed_on"]`` (what really ran the graph:
+    ORT profiling, OpenVINO ``EXECUTION_DEVICES``, torch output devices); without them the
+    ``device`` the runner reports is compared with the probed one.
+    """
+    __tracebackhide__ = True
+    from ..expectations import context
+    from ..expectations.classify import FallbackDetected
+    from ..expectations.fallback import mismatch
     from ..hardware import probe
 
+    info = getattr(runner, "info", None) or {}
+    context.current().executed_on = info.get("executed_on") or info.get("device")
+    problem = mismatch(info.get("requested"), info.get("executed_on"))
+    if problem:
+        raise FallbackDetected(f"{platform}: {problem}")
     expected = probe(platform).device
-    assert runner.info.get("device") == expected, (
-        f"{platform}: asked for device {expected!r}, runner executes on {runner.info.get('device')!r} ({runner.info})")
+    if info.get("device") != expected:
+        raise FallbackDetected(f"{platform}: asked for device {expected!r}, runner executes on "
+                               f"{info.get('device')!r} ({info})")
 
 
 def assert_well_formed(outputs: list, expected: list) -> None:
@@ -143,11 +177,29 @@ def assert_well_formed(outputs: list, expected: list) -> None:
 
 
 def compare(reference_outputs: list, outputs: list, runtime: str, precision: str):
-    """Parity against the reference with the tolerance written down for (runtime, precision)."""
+    """Parity against the reference with the tolerance written down for (runtime, precision).
+
+    The expectations file may override atol / rtol for the running item. A mismatch raises
+    :class:`NumericMismatch` (an AssertionError carrying max abs / rel diff); else the result.
+    """
+    __tracebackhide__ = True
+    from ..expectations.context import tolerance_override
     from .parity import compare as _compare, tolerance
 
-    atol, rtol = tolerance(runtime, precision)
-    return _compare(reference_outputs, outputs, atol, rtol)
+    default_atol, default_rtol = tolerance(runtime, precision)
+    atol, rtol = tolerance_override(precision)
+    result = _compare(reference_outputs, outputs, default_atol if atol is None else atol,
+                      default_rtol if rtol is None else rtol)
+    if not result.ok:
+        _mismatch(result.detail, result)
+    return result
+
+
+def _mismatch(message: str, result) -> None:
+    __tracebackhide__ = True
+    from ..expectations.classify import NumericMismatch
+
+    raise NumericMismatch(message, getattr(result, "max_abs", None), getattr(result, "max_rel", None))
 
 
 def assert_batch_consistent(model: ModelRef, platform: str, batch_size: int, artifacts=None) -> None:
@@ -168,5 +220,18 @@ def assert_batch_consistent(model: ModelRef, platform: str, batch_size: int, art
         if first.ndim and first.shape[0] == 1 and np.asarray(got).shape == (batch_size, *first.shape[1:]):
             pairs.append((np.concatenate([np.asarray(s[j]) for s in single_out]), np.asarray(got)))
     assert pairs, f"no output of {model.name} has a batch dimension to compare"
-    result = compare([p[0] for p in pairs], [p[1] for p in pairs], single_runner.info["runtime"], "fp32")
-    assert result.ok, f"batch of {batch_size} differs from single runs: {result.detail}"
+    try:
+        compare([p[0] for p in pairs], [p[1] for p in pairs], single_runner.info["runtime"], "fp32")
+        return
+    except AssertionError as exc:
+        differs = exc
+    _mismatch(f"batch of {batch_size} differs from single runs: {differs}", differs)  # outside: no chain
+
+
+def clear_caches() -> None:
+    """Drop the cached references, runners and built models (between generated modules of a long sweep)."""
+    from ..models import loaded as loaded_models
+
+    _REFERENCES.clear()
+    _RUNNERS.clear()
+    loaded_models.clear_cache()

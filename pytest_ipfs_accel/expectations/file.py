@@ -1,0 +1,197 @@
+"""``ipfs-expectations.toml``: what each model x platform x kind is expected to do.
+
+One ``[[expect]]`` table per rule; ``model``, ``platform`` and ``kind`` are fnmatch globs
+(default ``"*"``). The **last** matching entry wins, so a file reads general-to-specific::
+
+    [[expect]]
+    model = "whisper"
+    platform = "openvino*"
+    expected = "xfail"                 # pass | xfail | skip
+    reason = "aten::diff has no OV conversion rule"
+
+    [[expect]]
+    model = "t5"
+    platform = "openvino*"
+    kind = "parity"
+    tolerance = { fp32 = { atol = 1e-3, rtol = 1e-3 }, fp16 = { atol = 5e-2 } }
+    max_slowdown = 0.25                # per-test regression threshold (fraction)
+
+Problems raise :class:`ExpectationsError` naming the file, the entry and the fix.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: ``expected`` values.
+OUTCOMES = ("pass", "xfail", "skip")
+#: Default file looked for in the rootdir.
+DEFAULT_NAME = "ipfs-expectations.toml"
+_MATCH_KEYS = ("model", "platform", "kind")
+_KEYS = (*_MATCH_KEYS, "expected", "reason", "tolerance", "max_slowdown")
+_PRECISIONS = ("fp32", "fp16", "bf16")
+
+Tolerance = dict[str, tuple["float | None", "float | None"]]
+
+
+class ExpectationsError(ValueError):
+    """A malformed expectations file: one line naming the file, the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What one (model, platform, kind) cell is expected to do.
+
+    ``tolerance`` maps a precision to ``(atol, rtol)``; ``None`` keeps the default of
+    ``runtime.parity.TOLERANCES`` for that half. ``max_slowdown`` is a fraction (0.25 = 25 %).
+    """
+
+    expected: str = "pass"
+    reason: str = ""
+    tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    max_slowdown: float | None = None
+
+    def __hash__(self) -> int:  # frozen with a dict field: hash what is hashable
+        return hash((self.expected, self.reason, tuple(sorted(self.tolerance.items())), self.max_slowdown))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``[[expect]]`` entry: globs plus the expectation they select."""
+
+    model: str
+    platform: str
+    kind: str
+    expectation: Expectation
+
+    def matches(self, model: str, platform: str, kind: str) -> bool:
+        return (fnmatch.fnmatchcase(model, self.model) and fnmatch.fnmatchcase(platform, self.platform)
+                and fnmatch.fnmatchcase(kind, self.kind))
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """The parsed file; :meth:`lookup` returns the last matching entry's expectation."""
+
+    rules: tuple[Rule, ...] = ()
+    path: Path | None = None
+
+    def lookup(self, model: str, platform: str, kind: str) -> Expectation | None:
+        for rule in reversed(self.rules):
+            if rule.matches(model, platform, kind):
+                return rule.expectation
+        return None
+
+
+def load(path: Path | str) -> Expectations:
+    """Parse ``path``; ExpectationsError on unreadable TOML, unknown keys or bad values."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExpectationsError(f"{path}: cannot read the expectations file ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExpectationsError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path | None = None) -> Expectations:
+    """Validate the decoded TOML document (``{"expect": [{...}, ...]}``)."""
+    where = str(path) if path else "expectations"
+    extra = sorted(set(data) - {"expect"})
+    if extra:
+        raise ExpectationsError(f"{where}: unknown top-level key(s) {', '.join(extra)}; "
+                                "write each rule as an [[expect]] table")
+    entries = data.get("expect", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ExpectationsError(f"{where}: 'expect' must be an array of tables; write each rule as [[expect]]")
+    return Expectations(tuple(_rule(entry, f"{where}: [[expect]] #{i + 1}") for i, entry in enumerate(entries)),
+                        path)
+
+
+def _rule(entry: dict[str, Any], where: str) -> Rule:
+    unknown = sorted(set(entry) - set(_KEYS))
+    if unknown:
+        raise ExpectationsError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                                f"allowed: {', '.join(_KEYS)}")
+    globs = {k: _text(entry, k, where, "*") for k in _MATCH_KEYS}
+    expected = _text(entry, "expected", where, "pass")
+    if expected not in OUTCOMES:
+        raise ExpectationsError(f"{where}: expected = {expected!r}; use one of {', '.join(OUTCOMES)}")
+    reason = _text(entry, "reason", where, "")
+    if expected != "pass" and not reason.strip():
+        raise ExpectationsError(f"{where}: expected = {expected!r} needs a reason = \"...\" saying why")
+    return Rule(**globs, expectation=Expectation(expected, reason, _tolerance(entry.get("tolerance"), where),
+                                                 _slowdown(entry.get("max_slowdown"), where)))
+
+
+def _text(entry: dict[str, Any], key: str, where: str, default: str) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or (key in _MATCH_KEYS and not value):
+        raise ExpectationsError(f"{where}: {key} = {value!r} must be a non-empty string"
+                                if key in _MATCH_KEYS else f"{where}: {key} = {value!r} must be a string")
+    return value
+
+
+def _tolerance(raw: Any, where: str) -> dict[str, tuple[float | None, float | None]]:
+    if raw is None:
+        return {}
+    hint = "write tolerance = { fp32 = { atol = 1e-3, rtol = 1e-3 } }"
+    if not isinstance(raw, dict):
+        raise ExpectationsError(f"{where}: tolerance must be a table; {hint}")
+    out: dict[str, tuple[float | None, float | None]] = {}
+    for precision, bounds in raw.items():
+        if precision not in _PRECISIONS:
+            raise ExpectationsError(f"{where}: tolerance.{precision}: unknown precision; "
+                                    f"use {', '.join(_PRECISIONS)}")
+        if not isinstance(bounds, dict) or not bounds or set(bounds) - {"atol", "rtol"}:
+            raise ExpectationsError(f"{where}: tolerance.{precision} must hold atol and/or rtol only; {hint}")
+        atol, rtol = (_number(bounds.get(k), f"{where}: tolerance.{precision}.{k}") for k in ("atol", "rtol"))
+        out[precision] = (atol, rtol)
+    return out
+
+
+def _slowdown(raw: Any, where: str) -> float | None:
+    return _number(raw, f"{where}: max_slowdown", "a fraction, e.g. 0.25 for 25 %")
+
+
+def _number(raw: Any, where: str, expected: str = "a number >= 0") -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or raw < 0:
+        raise ExpectationsError(f"{where} = {raw!r} must be {expected}")
+    return float(raw)
+
+
+def find(config: Any) -> Path | None:
+    """The file ``--ipfs-expectations`` / ini ``ipfs_expectations`` / the rootdir default points to.
+
+    Command-line paths are relative to the invocation directory, ini paths to the ini file's folder.
+    ``none`` disables the file. An explicitly named file that does not exist is an
+    ExpectationsError; the default ``ipfs-expectations.toml`` in the rootdir is optional.
+    """
+    cli = config.getoption("ipfs_expectations", None)
+    try:
+        ini = config.getini("ipfs_expectations") if cli is None else ""
+    except ValueError:  # the ini key is not registered (plugin not loaded)
+        ini = ""
+    raw = str(cli if cli is not None else ini or "").strip()
+    if raw.lower() == "none":
+        return None
+    if not raw:
+        default = Path(config.rootpath) / DEFAULT_NAME
+        return default if default.is_file() else None
+    base = config.invocation_params.dir if cli is not None else (
+        config.inipath.parent if config.inipath else config.rootpath)
+    path = Path(raw).expanduser()
+    path = path if path.is_absolute() else Path(base) / path
+    if not path.is_file():
+        raise ExpectationsError(f"--ipfs-expectations: {raw!r}: no file there (looked at {path}); "
+                                f"create it or pass 'none'")
+    return path

@@ -1,0 +1,102 @@
+"""The expectations plugin: marks generated items from the file, classifies their failures.
+
+Registered by ``pytest_ipfs_accel.plugin`` for runs that generate tests or find an expectations
+file (emitted test files carry the same markers, so the file applies to them too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from . import context
+from .file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
+
+EXPECTATION = pytest.StashKey[Expectation]()
+PLUGIN_NAME = "ipfs-accel-expectations"
+#: Failed / xfailed items listed under "failures by class" (the counts cover all of them).
+SHOWN = 20
+
+
+def addoptions(parser: pytest.Parser) -> None:
+    help_text = (f"TOML file of per model x platform x kind expectations (pass|xfail|skip, tolerances, "
+                 f"max_slowdown); default: {DEFAULT_NAME} in the rootdir if it exists; 'none' ignores it")
+    group = parser.getgroup("ipfs-accel", "pytest-ipfs-accel: models x hardware")
+    group.addoption("--ipfs-expectations", dest="ipfs_expectations", default=None, metavar="PATH|none",
+                    help=help_text)
+    parser.addini("ipfs_expectations", help_text, default="")
+
+
+def register(config: pytest.Config, active: bool) -> None:
+    """Load the file (UsageError when malformed) and register the plugin when there is work for it."""
+    try:
+        path = find(config)
+        expectations = load(path) if path is not None else Expectations()
+    except ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if active or expectations.rules:
+        config.pluginmanager.register(ExpectationsPlugin(expectations), PLUGIN_NAME)
+
+
+def cell(item: pytest.Item) -> tuple[str, str, str] | None:
+    """``(model, platform, kind)`` of a generated item (from its markers and params), else None."""
+    def marked(name: str) -> str | None:
+        marker = item.get_closest_marker(name)
+        return marker.kwargs.get("name") if marker is not None else None
+
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    model, kind, platform = marked("ipfs_model"), marked("ipfs_kind"), params.get("platform", marked("ipfs_hw"))
+    if model is None or kind is None or platform is None:
+        return None
+    return str(model), str(platform), str(kind)
+
+
+class ExpectationsPlugin:
+    """Applies expectations at collection; labels failed / xfailed generated reports with a class."""
+
+    def __init__(self, expectations: Expectations) -> None:
+        self.expectations = expectations
+        self.classified: list[tuple[str, str, dict[str, Any]]] = []  # (nodeid, outcome, ipfs_failure)
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            found = cell(item)
+            exp = self.expectations.lookup(*found) if found else None
+            if exp is None:
+                continue
+            item.stash[EXPECTATION] = exp
+            if exp.expected == "xfail":
+                item.add_marker(pytest.mark.xfail(reason=exp.reason, strict=True))
+            elif exp.expected == "skip":
+                item.add_marker(pytest.mark.skip(reason=exp.reason))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        context.begin(item.stash.get(EXPECTATION, None))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: sees the report after xfail handling
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        from .classify import failure
+
+        report = yield
+        if (report.failed or hasattr(report, "wasxfail")) and cell(item) is not None:
+            exp = item.stash.get(EXPECTATION, None)
+            report.ipfs_failure = failure(report, call.excinfo.value if call.excinfo else None,
+                                          exp.expected if exp else None, context.current().executed_on)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        found = getattr(report, "ipfs_failure", None)
+        if isinstance(found, dict):
+            outcome = "xfailed" if hasattr(report, "wasxfail") else "failed"
+            self.classified.append((report.nodeid, outcome, found))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from .summary import lines
+
+        if not self.classified:
+            return
+        terminalreporter.section("ipfs-accel failures by class")
+        for line in lines(self.classified, SHOWN):
+            terminalreporter.write_line(line)

@@ -1,0 +1,74 @@
+"""Failure classes from exceptions, and the terminal summary's "failures by class" block."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_ipfs_accel.backends.base import ExportError
+from pytest_ipfs_accel.expectations.classify import (
+    ClassifiedXFail,
+    FallbackDetected,
+    NumericMismatch,
+    failure,
+    of_exception,
+    step_class,
+)
+from pytest_ipfs_accel.expectations.summary import lines
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ("onnx export", "export"), ("OV convert_model", "export"), ("ORT session create", "compile"),
+    ("OV compile", "compile"), ("QNN session create", "compile"), ("QNN graph finalize", "compile"),
+    ("onnxruntime-web first run (webgpu)", "runtime"), ("torch fp16 on cpu", "runtime"), ("", "export"),
+])
+def test_export_steps_map_to_classes(step: str, expected: str) -> None:
+    assert step_class(step) == expected
+    assert of_exception(ExportError("x", step=step)) == expected
+
+
+def timeout_failure() -> BaseException:
+    try:
+        pytest.fail("Timeout >30.0s")
+    except pytest.fail.Exception as exc:
+        return exc
+    raise AssertionError("pytest.fail did not raise")
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (NumericMismatch("off", 1.0, 2.0), "numeric"), (FallbackDetected("cpu"), "fallback"),
+    (ClassifiedXFail("cannot export", "compile"), "compile"), (AssertionError("shape"), "numeric"),
+    (TimeoutError("slow"), "timeout"), (timeout_failure(), "timeout"), (RuntimeError("boom"), "runtime"),
+    (None, "runtime"),
+])
+def test_exceptions_map_to_classes(exc, expected: str) -> None:
+    assert of_exception(exc) == expected
+
+
+class Report:
+    failed = True
+    longrepr = "[XPASS(strict)] planted"
+
+
+def test_failure_dict_is_json_able_and_names_strict_xpass() -> None:
+    got = failure(Report(), NumericMismatch("off", float("inf"), 0.5), "pass", "CPU")
+    assert got == {"failure_class": "numeric", "max_abs_diff": None, "max_rel_diff": 0.5, "executed_on": "CPU",
+                   "expected": "pass"}
+    assert failure(Report(), None, "xfail", None)["failure_class"] == "xpass"
+
+
+def test_summary_counts_classes_and_lists_failed_items_first() -> None:
+    classified = [
+        ("a::x", "xfailed", {"failure_class": "export", "expected": None}),
+        ("a::y", "failed", {"failure_class": "numeric", "max_abs_diff": 0.01, "max_rel_diff": 0.2, "expected": "pass"}),
+        ("a::z", "xfailed", {"failure_class": "export", "expected": "xfail"}),
+        ("a::w", "failed", {"failure_class": "fallback", "executed_on": "CPU", "expected": None}),
+    ]
+    assert lines(classified, shown=3) == [
+        "export       2  (2 xfailed)",
+        "fallback     1  (1 failed)",
+        "numeric      1  (1 failed)",
+        "  fallback  failed   a::w  [ran on CPU]",
+        "  numeric   failed   a::y  [max |diff| 0.01; max rel 0.2; expected pass]",
+        "  export    xfailed  a::x",
+        "  ... and 1 more (the results store has them all)",
+    ]
