@@ -2,7 +2,11 @@
 
 QNN-friendly means: the static-shape export of :mod:`onnx_export`, then ``GatherND``
 nodes with constant indices (transformers' attention-mask construction) rewritten as
-``Reshape`` + ``Gather``, which QNN HTP supports. Sessions run with
+``Reshape`` + ``Gather``, which QNN HTP supports, and the broadcast input of an ``Add`` that
+feeds ``LayerNormalization`` tiled to the full shape: HTP fuses the pair and then reads the
+broadcast input at batch row 0 only (measured, onnxruntime-qnn 2.7.0 simulator: BERT's
+embeddings ``Add(x[2,16,64], pos[1,16,64]) -> LayerNorm`` gave row 1 off by up to 4.9 while
+row 0 matched to 3e-3; with ``Tile`` both rows match). Sessions run with
 ``session.disable_cpu_ep_fallback=1``, so a graph that QNN cannot take whole fails with
 the unsupported nodes QNN reported. HTP computes float graphs in fp16.
 """
@@ -21,11 +25,11 @@ from onnx import helper, numpy_helper, shape_inference
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
 from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, cached_onnx, export_onnx, split_inputs
-from pytest_ipfs_accel.backends.onnxruntime_backend import OnnxRuntimeRunner
+from pytest_ipfs_accel.backends.onnxruntime_backend import OnnxRuntimeRunner, executed_on
 from pytest_ipfs_accel.hardware import qnn_probe
 
 #: Part of the artifact key: bump when the QNN-friendly rewrite changes.
-EXPORT_VARIANT = "qnn-v1:gathernd-const->reshape+gather"
+EXPORT_VARIANT = "qnn-v2:gathernd-const->reshape+gather;tile-add-broadcast-before-layernorm"
 PRECISIONS = ("fp32", "fp16")
 
 
@@ -39,11 +43,7 @@ def rewrite_gathernd(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
             for attr in node.attribute:
                 if attr.name == "value":
                     consts[node.output[0]] = numpy_helper.to_array(attr.t)
-    shapes = {}
-    for vi in [*graph.value_info, *graph.input, *graph.output]:
-        dims = vi.type.tensor_type.shape.dim
-        if all(d.HasField("dim_value") for d in dims):
-            shapes[vi.name] = [d.dim_value for d in dims]
+    shapes = _static_shapes(model)
     nodes, done = [], 0
     for node in graph.node:
         batch_dims = next((a.i for a in node.attribute if a.name == "batch_dims"), 0)
@@ -71,13 +71,67 @@ def rewrite_gathernd(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
     return model, done
 
 
+def _static_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
+    """Fully static shapes of the graph's tensors (inputs, outputs, inferred values, initializers)."""
+    graph = model.graph
+    shapes = {i.name: list(i.dims) for i in graph.initializer}
+    for vi in [*graph.value_info, *graph.input, *graph.output]:
+        dims = vi.type.tensor_type.shape.dim
+        if all(d.HasField("dim_value") for d in dims):
+            shapes[vi.name] = [d.dim_value for d in dims]
+    return shapes
+
+
+def tile_layernorm_broadcasts(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
+    """``Add(x, y) -> LayerNormalization`` where ``y`` broadcasts: ``Tile`` ``y`` to the full shape first.
+
+    QNN HTP fuses Add + LayerNorm and then gets a broadcast input wrong beyond batch row 0 when it
+    has more than a channel axis (measured: ``[16,64]`` or ``[1,16,64]`` added to ``[2,16,64]``; a
+    ``[64]`` bias is fine). An explicit ``Expand`` is optimised away, ``Tile`` is not. Values are unchanged.
+    """
+    model = shape_inference.infer_shapes(model)
+    graph = model.graph
+    shapes = _static_shapes(model)
+    feeds_norm = {n.input[0] for n in graph.node if n.op_type == "LayerNormalization"}
+    nodes, done = [], 0
+    for node in graph.node:
+        out = shapes.get(node.output[0]) if node.output else None
+        if node.op_type == "Add" and node.output[0] in feeds_norm and out:
+            inputs = list(node.input)
+            for pos, name in enumerate(inputs):
+                shape = shapes.get(name)
+                if shape is None or shape == out or len(shape) > len(out):
+                    continue
+                shape = [1] * (len(out) - len(shape)) + shape
+                if not any(s > 1 for s in shape[:-1]):  # a per-channel vector (bias): HTP gets it right
+                    continue
+                base = f"{node.name or node.output[0]}_qnn_tile{pos}"
+                graph.initializer.extend([
+                    numpy_helper.from_array(numpy.array(shape, dtype=numpy.int64), f"{base}_shape"),
+                    numpy_helper.from_array(numpy.array([o // s for o, s in zip(out, shape)], dtype=numpy.int64),
+                                            f"{base}_reps"),
+                ])
+                nodes += [helper.make_node("Reshape", [name, f"{base}_shape"], [f"{base}_in"], name=f"{base}_reshape"),
+                          helper.make_node("Tile", [f"{base}_in", f"{base}_reps"], [base], name=base)]
+                inputs[pos] = base
+                done += 1
+            del node.input[:]
+            node.input.extend(inputs)
+        nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model, done
+
+
 def export_qnn_onnx(wrapper: FlatOutputs, example: Any, path: pathlib.Path) -> str:
-    """Static export, then the QNN rewrites; returns e.g. ``"dynamo+1 GatherND rewritten"``."""
+    """Static export, then the QNN rewrites; returns e.g. ``"dynamo+1 GatherND rewritten+2 Add broadcasts tiled"``."""
     mode = export_onnx(wrapper, example, path)
-    model, rewritten = rewrite_gathernd(onnx.load(str(path)))
-    if rewritten:
+    model, gathers = rewrite_gathernd(onnx.load(str(path)))
+    model, tiles = tile_layernorm_broadcasts(model)
+    if gathers or tiles:
         onnx.save(model, str(path))
-    return f"{mode}+{rewritten} GatherND rewritten" if rewritten else mode
+    notes = [f"{gathers} GatherND rewritten"] * bool(gathers) + [f"{tiles} Add broadcasts tiled"] * bool(tiles)
+    return "+".join([mode, *notes])
 
 
 class QnnBackend:
@@ -109,12 +163,13 @@ class QnnBackend:
         path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}",
                                      ["fp32", EXPORT_VARIANT], export=export_qnn_onnx)
         started = time.perf_counter()
-        session = _session(str(path), device)
+        session = _session(str(path), device, profile=True)
         options = qnn_probe.provider_options(device)
         info = {
             "runtime": self.runtime,
             "runtime_version": f"onnxruntime {onnxruntime.__version__} + onnxruntime-qnn {onnxruntime_qnn.__version__}",
             "device": device,
+            "requested": f"QNNExecutionProvider:{device}",
             "provider": session.get_providers()[0],
             "precision": precision,
             "compute_precision": "fp16" if device == "htp" else "fp32",
@@ -123,14 +178,30 @@ class QnnBackend:
             **exported,
             "session_s": f"{time.perf_counter() - started:.3f}",
         }
-        return OnnxRuntimeRunner(session, example, info)
+        runner = OnnxRuntimeRunner(session, example, info)
+        info["executed_on"] = qnn_placement(session, executed_on(session, lambda: runner(example_inputs)))
+        return runner
 
 
-def _session(path: str, device: str) -> Any:
-    """An InferenceSession on the QNN device only; failures name the nodes QNN rejected."""
+def qnn_placement(session: Any, placed: str) -> str:
+    """``executed_on`` with the QNN backend read back from the session.
+
+    E.g. ``"QNNExecutionProvider:htp:simulator: 1 node"``.
+
+    ``placed`` is the profiled ``"<provider>: <n> nodes, ..."``; QNN fuses what it takes into one node
+    per partition. The backend type comes from the session's own provider options.
+    """
+    backend = session.get_provider_options().get("QNNExecutionProvider", {}).get("backend_type", "?")
+    where = f"QNNExecutionProvider:{backend}" + (":simulator" if qnn_probe.emulated(backend) == "simulator" else "")
+    return placed.replace("QNNExecutionProvider", where)
+
+
+def _session(path: str, device: str, profile: bool = False) -> Any:
+    """An InferenceSession on the QNN device only (``profile``: for :func:`executed_on`); failures name
+    the nodes QNN rejected."""
     try:
         with qnn_probe.captured_log() as log:
-            return onnxruntime.InferenceSession(path, qnn_probe.session_options(device))
+            return onnxruntime.InferenceSession(path, qnn_probe.session_options(device, profile))
     except Exception as e:  # noqa: BLE001 - ORT raises several private exception types
         nodes = qnn_probe.unsupported_nodes(log)
         errors = qnn_probe.log_errors(log)

@@ -3,6 +3,10 @@
 ``device`` is the onnxruntime-web execution provider: ``wasm``, ``webgpu`` or ``webnn`` (deviceType cpu).
 Non-wasm sessions are created with ``disable_cpu_ep_fallback``: a node the EP cannot take fails
 session creation (an ExportError naming the browser's error) instead of silently running on wasm.
+The WebGPU EP has no bool/int64 kernels for the attention-mask path, so its graph goes through
+:func:`~pytest_ipfs_accel.backends.onnx_rewrite.float_masks` (same values, float 0/1 masks, int32 ids).
+``info["executed_on"]`` is read back from the session: the provider(s) ORT placed the nodes on, and
+for webgpu the adapter it used.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import torch
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, describe
+from pytest_ipfs_accel.backends.onnx_rewrite import float_masks
 from pytest_ipfs_accel.backends.onnx_export import (
     LEGACY_OPSET,
     FlatOutputs,
@@ -34,6 +39,11 @@ from .driver import BrowserError, Page, browser
 from .server import server
 
 EPS = ("wasm", "webgpu", "webnn")
+#: Graph variants per EP (part of the artifact key): webgpu gets the bool/int64-free rewrite.
+VARIANTS = {"webgpu": "float-masks-v1"}
+#: onnxruntime-web provider class -> the platform it implements (JSEP is 1.30's WebGPU EP).
+_PROVIDER_PLATFORM = {"JsExecutionProvider": "webgpu", "WebGpuExecutionProvider": "webgpu",
+                      "WebNNExecutionProvider": "webnn", "CPUExecutionProvider": "wasm"}
 #: (numpy dtype name -> onnxruntime-web tensor type)
 _JS_TYPES = {"float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool", "uint8": "uint8",
              "int8": "int8", "float64": "float64"}
@@ -82,6 +92,58 @@ def _export(wrapper: FlatOutputs, example: SplitInputs, path) -> str:
             config._attn_implementation = attn
 
 
+def _export_float_masks(wrapper: FlatOutputs, example: SplitInputs, path) -> str:
+    """:func:`_export`, then :func:`float_masks` (for EPs without bool/int64 kernels)."""
+    import onnx
+
+    mode = _export(wrapper, example, path)
+    model, counts = float_masks(onnx.load(str(path)))
+    if not counts:
+        return mode
+    onnx.save(model, str(path))
+    return f"{mode}+float masks ({', '.join(f'{n} {what}' for what, n in counts.items())})"
+
+
+def feed_dtypes(path) -> dict[str, numpy.dtype]:
+    """The numpy dtype each graph input of the ONNX file at ``path`` takes."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return {i.name: numpy.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
+            for i in graph.input}
+
+
+def _narrow(name: str, array: numpy.ndarray, dtype: numpy.dtype | None) -> numpy.ndarray:
+    """``array`` as the graph input's dtype; int64 -> int32 only when every value fits."""
+    if dtype is None or array.dtype == dtype:
+        return array
+    if array.dtype == numpy.int64 and dtype == numpy.int32:
+        info = numpy.iinfo(numpy.int32)
+        if array.size and (array.min() < info.min or array.max() > info.max):
+            raise ValueError(f"input {name!r} has values outside int32, which this graph takes (rewritten for webgpu)")
+    return array.astype(dtype)
+
+
+def executed_on(device: str, created: dict) -> str:
+    """``"webgpu:JsExecutionProvider:google/swiftshader (fallback adapter): 92 nodes"``, one entry per provider.
+
+    Entries start with the platform the provider implements, so a provider that is not the
+    asked-for one (e.g. wasm's CPU EP under webgpu) shows up as a different platform.
+    """
+    entries = []
+    for placed in created.get("placements") or []:
+        provider = placed["provider"]
+        name = f"{_PROVIDER_PLATFORM.get(provider, provider)}:{provider}"
+        adapter = created.get("adapter")
+        if provider in ("JsExecutionProvider", "WebGpuExecutionProvider") and adapter:
+            label = "/".join(x for x in (adapter.get("vendor"), adapter.get("architecture")) if x) or "?"
+            name += f":{label}" + (" (fallback adapter)" if adapter.get("isFallbackAdapter") else "")
+        elif provider == "WebNNExecutionProvider":
+            name += ":deviceType cpu"
+        entries.append(f"{name}: {placed['nodes']} node{'s' if placed['nodes'] != 1 else ''}")
+    return ", ".join(entries) or "unreported (onnxruntime-web logged no node placement)"
+
+
 class BrowserRunner:
     """Feeds numpy inputs to a session living in a browser page; returns outputs in export order.
 
@@ -89,14 +151,17 @@ class BrowserRunner:
     ``browser_first_run_ms``, ``browser_run_ms`` (last call) and ``browser_run_ms_median``.
     """
 
-    def __init__(self, page: Page, session_id: int, example: SplitInputs, info: dict[str, str]) -> None:
+    def __init__(self, page: Page, session_id: int, example: SplitInputs, info: dict[str, str],
+                 dtypes: dict[str, numpy.dtype] | None = None) -> None:
         self.page, self.session_id, self.example, self.info = page, session_id, example, info
+        self.dtypes = dtypes or {}
         self.run_ms: list[float] = []
 
     def run(self, inputs: dict[str, Any], repeat: int = 1) -> tuple[list[numpy.ndarray], list[float]]:
         """Outputs and the in-browser ``session.run`` times (ms) of ``repeat`` runs."""
         check_static(self.example, inputs)
-        feeds = {name: _encode(input_array(inputs[name])) for name in self.example.names}
+        feeds = {name: _encode(_narrow(name, input_array(inputs[name]), self.dtypes.get(name)))
+                 for name in self.example.names}
         try:
             got = self.page.evaluate(f"runSession({self.session_id}, {json.dumps(feeds)}, {int(repeat)})", timeout=600)
         except BrowserError as exc:
@@ -137,9 +202,11 @@ class BrowserBackend:
             raise BackendUnavailable(f"{device}: {found.reason}")
         cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
         example = split_inputs(example_inputs)
+        variant = VARIANTS.get(device)
         path, exported = cached_onnx(loaded, example, cache,
-                                     f"onnxruntime-web {webcache.ort_version()} legacy-eager-first", [precision],
-                                     export=_export)
+                                     f"onnxruntime-web {webcache.ort_version()} legacy-eager-first",
+                                     [precision, *([variant] if variant else [])],
+                                     export=_export_float_masks if variant else _export)
         srv = server()
         external = [{"path": f.name, "data": srv.publish(f)} for f in sorted(path.parent.iterdir())
                     if f.is_file() and f != path and not f.name.startswith(".")]
@@ -158,6 +225,8 @@ class BrowserBackend:
             "runtime": self.runtime,
             "runtime_version": f"onnxruntime-web {webcache.ort_version()} legacy-first",
             "device": device,
+            "requested": device,
+            "executed_on": executed_on(device, created),
             "precision": precision,
             "emulated": found.emulated,
             "hardware": found.reason,
@@ -166,7 +235,7 @@ class BrowserBackend:
             "browser_session_ms": f"{created['createMs']:.1f}",
         }
         info.update({k: v for k, v in found.details.items() if k.startswith("adapter_")})
-        runner = BrowserRunner(page, created["id"], example, info)
+        runner = BrowserRunner(page, created["id"], example, info, feed_dtypes(path))
         try:
             _, first = runner.run(example_inputs)
         except RuntimeError as exc:  # a graph the EP accepts but cannot execute

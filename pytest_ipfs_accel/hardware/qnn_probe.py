@@ -73,10 +73,14 @@ def emulated(device: str) -> str:
     return "no"
 
 
-def session_options(device: str) -> Any:
-    """SessionOptions on the QNN device only: CPU EP fallback disabled."""
+def session_options(device: str, profile: bool = False) -> Any:
+    """SessionOptions on the QNN device only: CPU EP fallback disabled; ``profile`` turns on ORT profiling
+    (one profiled run then tells which provider ran each node)."""
     ort, _ = register()
     options = ort.SessionOptions()
+    if profile:
+        options.enable_profiling = True
+        options.profile_file_prefix = os.path.join(tempfile.gettempdir(), f"ipfs-accel-qnn-{os.getpid()}")
     options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
     options.log_severity_level = 3
     options.add_provider_for_devices(qnn_devices(), provider_options(device))

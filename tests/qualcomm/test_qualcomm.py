@@ -12,7 +12,7 @@ pytest.importorskip("onnxruntime_qnn", reason="onnxruntime-qnn is not installed 
 onnx = pytest.importorskip("onnx")
 
 from pytest_ipfs_accel.backends.base import ExportError, get_backend  # noqa: E402
-from pytest_ipfs_accel.backends.qnn_backend import _session, rewrite_gathernd  # noqa: E402
+from pytest_ipfs_accel.backends.qnn_backend import _session, rewrite_gathernd, tile_layernorm_broadcasts  # noqa: E402
 from pytest_ipfs_accel.hardware import probe  # noqa: E402
 from pytest_ipfs_accel.hardware import qnn_probe  # noqa: E402
 from pytest_ipfs_accel.runtime import checks  # noqa: E402
@@ -103,6 +103,46 @@ def test_gathernd_rewrite_keeps_values(htp, tmp_path):
     _session(str(tmp_path / "rw.onnx"), "htp")  # QNN takes the rewritten graph whole
 
 
+def _add_layernorm_model():
+    """``Add(x[2,16,8], pos[1,16,8]) -> LayerNormalization``: BERT's embeddings at batch 2."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(2)
+    inits = [numpy_helper.from_array(rng.standard_normal((1, 16, 8)).astype(np.float32), "pos"),
+             numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "w"),
+             numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "b")]
+    return _graph([helper.make_node("Add", ["x", "pos"], ["s"]),
+                   helper.make_node("LayerNormalization", ["s", "w", "b"], ["y"], axis=-1, epsilon=1e-12)],
+                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 16, 8])],
+                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 16, 8])], inits)
+
+
+def test_layernorm_broadcast_is_tiled_for_htp(htp, tmp_path):
+    """HTP fuses Add + LayerNorm and reads a broadcast input at batch row 0 only (simulator,
+    onnxruntime-qnn 2.7.0: row 1 off by ~4.9); tiling it first gives every row right."""
+    import onnxruntime
+
+    model, n = tile_layernorm_broadcasts(_add_layernorm_model())
+    assert n == 1 and "Tile" in {node.op_type for node in model.graph.node}
+    onnx.save(model, tmp_path / "tiled.onnx")
+    onnx.save(_add_layernorm_model(), tmp_path / "plain.onnx")
+    x = np.random.default_rng(3).standard_normal((2, 16, 8)).astype(np.float32)
+    want, cpu = (onnxruntime.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+                 .run(None, {"x": x})[0] for name in ("plain.onnx", "tiled.onnx"))
+    np.testing.assert_allclose(cpu, want, rtol=1e-6, atol=1e-6)  # same values (kernel order aside)
+    (got,) = _session(str(tmp_path / "tiled.onnx"), "htp").run(None, {"x": x})
+    np.testing.assert_allclose(got, want, atol=2e-2, rtol=2e-2)  # HTP computes fp16; both batch rows
+
+
+@pytest.mark.slow
+def test_bert_batch2_matches_single_runs_on_htp(htp, tmp_path):
+    """The generated ``test_batch[qualcomm-bs2]`` check; before the Tile rewrite ~40% of row 1 was off."""
+    from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+
+    cache = ArtifactCache(tmp_path)
+    checks.assert_batch_consistent(BERT, "qualcomm", 2, cache)  # raises when a row differs
+
+
 @pytest.mark.slow
 def test_bert_parity_on_htp(htp, tmp_path):
     from pytest_ipfs_accel.backends.artifacts import ArtifactCache
@@ -112,6 +152,10 @@ def test_bert_parity_on_htp(htp, tmp_path):
     runner = get_backend("qnn").prepare(checks.loaded(BERT), ref.inputs, "htp", "fp32", cache)
     assert runner.info["device"] == "htp" and runner.info["provider"] == "QNNExecutionProvider"
     assert runner.info["emulated"] == qnn_probe.emulated("htp")
+    assert runner.info["requested"] == "QNNExecutionProvider:htp"
+    # read back from the session: one fused QNN node per partition, no CPU EP entry
+    assert runner.info["executed_on"].startswith("QNNExecutionProvider:htp")
+    assert "CPUExecutionProvider" not in runner.info["executed_on"]
     assert "GatherND rewritten" in runner.info["exporter"]
     result = checks.compare(ref.outputs, runner(ref.inputs), "qnn", "fp32")
     assert result.ok, result.detail
