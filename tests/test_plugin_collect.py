@@ -104,3 +104,17 @@ def test_modify_matrix_hook(pytester):
         "        cells.kinds.pop('batch')\n")
     ids = _ids(pytester.runpytest("--co", "-q", "--ipfs-models=bert", HW))
     assert len(ids) == 5 and not any("onnxruntime" in i or "batch" in i for i in ids)
+
+
+def test_rootdir_conftest_hooks_apply_to_generated_items(pytester):
+    """A conftest.py hook sees generated items as it sees tests in files under the rootdir."""
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_itemcollected(item):\n"
+        "    item.add_marker(pytest.mark.seen_by_conftest)\n"
+        "def pytest_runtest_setup(item):\n"
+        "    pytest.skip('skipped by the rootdir conftest')\n")
+    result = pytester.runpytest("-rs", "-m", "seen_by_conftest", "--ipfs-models=bert", "--ipfs-hw=cpu",
+                                "--ipfs-kinds=load", "--ipfs-db=none", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*skipped by the rootdir conftest*"])

@@ -51,7 +51,22 @@ def generated_items(session: pytest.Session, sources: dict[str, Rendered]) -> li
     root = session.config.rootpath / VIRTUAL_DIR
     items: list[pytest.Item] = []
     for filename, rendered in sources.items():
+        _load_conftests(session.config, root / filename)
         module = GeneratedModule.from_parent(session, path=root / filename)
         module.rendered = rendered
         items.extend(session.genitems(module))
     return items
+
+
+def _load_conftests(config: pytest.Config, path: Path) -> None:
+    """Make the conftest.py files above a virtual module apply to its items (hooks such as
+    ``pytest_runtest_logreport`` in the rootdir's conftest), as for a real file there: pytest
+    looks conftests up per path (a path that is not a file counts as a directory) and has never
+    seen this one."""
+    pm = config.pluginmanager
+    try:
+        pm._loadconftestmodules(  # private, stable since pytest 8.1; without it conftest hooks skip these items
+            path, config.getoption("importmode"), rootpath=config.rootpath,
+            consider_namespace_packages=bool(config.getini("consider_namespace_packages")))
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - older/newer pytest
+        pass
