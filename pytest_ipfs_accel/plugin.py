@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from . import options
+from .store import gate  # stdlib only: the ipfs_max_slowdown marker's help
 from .runtime.fixtures import ipfs_artifacts  # noqa: F401  (fixture registered with the plugin)
 
 RUN_CONFIG = pytest.StashKey["options.RunConfig"]()
@@ -16,6 +17,7 @@ MARKERS = (
     "ipfs_model(name): generated test of model NAME (select with -m \"ipfs_model(name='bert')\")",
     "ipfs_hw(name): generated test on platform NAME (-m \"ipfs_hw(name='openvino')\")",
     "ipfs_kind(name): generated test of kind NAME: load, forward, parity, batch, benchmark",
+    gate.MARKER_HELP,
 )
 
 

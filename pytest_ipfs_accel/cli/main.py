@@ -12,7 +12,8 @@ import sys
 from .common import CliError
 
 #: Subcommand modules, in --help order.
-COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "hw", "models", "setup", "expectations")
+COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "compare", "db", "expectations", "hw", "models",
+            "setup")
 
 
 def parser() -> argparse.ArgumentParser:

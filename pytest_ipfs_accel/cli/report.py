@@ -1,7 +1,11 @@
 """``ipfs-accel report``: render a run from the store; with --input, import pytest-benchmark JSON first.
 
     ipfs-accel report --db PATH --output report.html [--format html|md] [--run RUN_ID|last]
+    ipfs-accel report --db box1.duckdb box2.duckdb fleet/ --output fleet.html   # machines side by side
     ipfs-accel report --input benchmark.json [more.json ...] --output report.html [--db PATH]
+
+Several ``--db`` inputs (databases, or folders of ``ipfs-accel db export --parquet`` files) are
+merged into a temporary database first; the report then shows machines side by side.
 
 An empty store is not an error: the report says "no runs recorded", a warning goes to stderr,
 and the exit status is 0 (a CI step that renders before anything ran should not fail for it).
@@ -20,8 +24,9 @@ def add_parser(sub) -> None:
     rep = sub.add_parser("report", help="render an HTML or Markdown report from the results store",
                          description="Render a report of one run from the results database; with --input, "
                                      "first import pytest-benchmark JSON files into it (one run per file).")
-    rep.add_argument("--db", type=Path, default=None,
-                     help=f"results database (default {DEFAULT_DB} in the current directory)")
+    rep.add_argument("--db", type=Path, nargs="+", default=None, metavar="PATH",
+                     help=f"results database(s) or Parquet export folder(s) (default {DEFAULT_DB} in the current "
+                          "directory); several are merged and shown machine by machine")
     rep.add_argument("--input", nargs="+", type=Path, metavar="JSON", help="pytest-benchmark JSON file(s) to import")
     rep.add_argument("--output", "-o", type=Path, required=True, help="report file (.html or .md)")
     rep.add_argument("--format", choices=("html", "md"), help="default: from the --output suffix")
@@ -39,22 +44,33 @@ def run(args: argparse.Namespace) -> int:
         fmt = args.format or format_for(args.output)
     except ValueError as exc:
         raise CliError(f"--output {exc}; or give --format") from None
-    db = args.db or Path(DEFAULT_DB)
-    run = args.run
+    dbs = args.db or [Path(DEFAULT_DB)]
+    db, run = dbs[0], args.run
+    several = len(dbs) > 1 or db.is_dir()
+    if several and args.input:
+        raise CliError("--input imports into one database: give a single --db with it")
+    missing = [str(p) for p in dbs if not p.exists()] if several else []
+    if missing:
+        raise CliError(f"no such database or folder: {', '.join(missing)}")
     try:
-        if args.input:
-            from ..report.pytest_json import NotBenchmarkJSON, import_files
+        if several:
+            from ..report.fleet import load_sources
 
-            try:
-                run_ids = import_files(args.input, db)
-            except NotBenchmarkJSON as exc:
-                raise CliError(str(exc)) from None
-            print(f"ipfs-accel: imported {len(run_ids)} file(s) into {db} as run(s) {', '.join(run_ids)}")
-            run = run or run_ids[-1]
-        elif not db.is_file():
-            raise CliError(f"{db}: no results database there (give --db PATH, or run pytest with --ipfs-models "
-                           "first, or import pytest-benchmark JSON with --input)")
-        data = report_data.load(db, run or "last")
+            data = load_sources(dbs, run or "last")
+        else:
+            if args.input:
+                from ..report.pytest_json import NotBenchmarkJSON, import_files
+
+                try:
+                    run_ids = import_files(args.input, db)
+                except NotBenchmarkJSON as exc:
+                    raise CliError(str(exc)) from None
+                print(f"ipfs-accel: imported {len(run_ids)} file(s) into {db} as run(s) {', '.join(run_ids)}")
+                run = run or run_ids[-1]
+            elif not db.is_file():
+                raise CliError(f"{db}: no results database there (give --db PATH, or run pytest with "
+                               "--ipfs-models first, or import pytest-benchmark JSON with --input)")
+            data = report_data.load(db, run or "last")
     except StoreError as exc:
         raise CliError(str(exc)) from None
     if data.empty:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..store import queries
 from ..store.schema import OUTCOMES, StoreError
@@ -20,12 +20,21 @@ HISTORY_RUNS = 20
 _BAD = ("failed", "error", "xpassed")
 
 
+class Section(NamedTuple):
+    """An extra report section (extension point): ``html`` is trusted markup made by code, never input."""
+
+    title: str
+    html: str
+    markdown: str
+
+
 @dataclass
 class Cell:
-    """One model x platform cell: outcome counts and the first few (node id, outcome, message)."""
+    """One model x platform cell: outcome counts and the first few (node id, outcome, message, failure class)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    messages: list[tuple[str, str, str]] = field(default_factory=list)
+    messages: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    classes: dict[str, int] = field(default_factory=dict)  # failure_class -> n
 
     @property
     def total(self) -> int:
@@ -43,8 +52,10 @@ class Cell:
         return "skip"
 
     def short(self) -> str:
-        """``3P 1F 2S``: counts by outcome letter (see ``LETTERS``)."""
-        return " ".join(f"{n}{LETTERS[o]}" for o in OUTCOMES if (n := self.counts.get(o)))
+        """``3P 1F 2S``: counts by outcome letter (see ``LETTERS``), then failure classes: ``(1 numeric)``."""
+        text = " ".join(f"{n}{LETTERS[o]}" for o in OUTCOMES if (n := self.counts.get(o)))
+        classes = ", ".join(f"{n} {c}" for c, n in sorted(self.classes.items()))
+        return f"{text} ({classes})" if classes else text
 
 
 LETTERS = {"passed": "P", "failed": "F", "error": "E", "skipped": "S", "xfailed": "X", "xpassed": "XP"}
@@ -62,6 +73,9 @@ class ReportData:
     history: list[dict[str, Any]] = field(default_factory=list)  # newest first, with outcome counts
     baseline: str | None = None  # run id the regressions were computed against; None: no baseline
     regressions: list[dict[str, Any]] = field(default_factory=list)
+    machines: list[dict[str, Any]] = field(default_factory=list)  # report.fleet.machines: id, label, runs
+    by_machine: list[dict[str, Any]] = field(default_factory=list)  # model/platform/... rows, medians per machine
+    sections: list[Section] = field(default_factory=list)  # extra sections, rendered after the built-in ones
 
     @property
     def empty(self) -> bool:
@@ -103,6 +117,9 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     data.benchmarks = queries.benchmarks(con, run_id)
     data.history = _history(con, history)
     data.baseline, data.regressions = _regressions(con, run_id)
+    from .fleet import machines
+
+    data.machines, data.by_machine = machines(con)
     return data
 
 
@@ -122,13 +139,18 @@ def _matrix(con, run_id: str) -> dict[tuple[str, str], Cell]:
             "SELECT model, platform, outcome, count(*) FROM test_results WHERE run_id = ? "
             "AND model IS NOT NULL AND platform IS NOT NULL GROUP BY ALL ORDER BY ALL", [run_id]).fetchall():
         cells.setdefault((model, platform), Cell()).counts[outcome] = n
-    for model, platform, node_id, outcome, message in con.execute(
-            "SELECT model, platform, node_id, outcome, message FROM ("
+    for model, platform, cls, n in con.execute(
+            "SELECT model, platform, failure_class, count(*) FROM test_results WHERE run_id = ? "
+            "AND model IS NOT NULL AND platform IS NOT NULL AND failure_class IS NOT NULL GROUP BY ALL ORDER BY ALL",
+            [run_id]).fetchall():
+        cells[(model, platform)].classes[cls] = n
+    for model, platform, node_id, outcome, message, cls in con.execute(
+            "SELECT model, platform, node_id, outcome, message, failure_class FROM ("
             " SELECT *, row_number() OVER (PARTITION BY model, platform ORDER BY node_id) AS k"
             " FROM test_results WHERE run_id = ? AND model IS NOT NULL AND platform IS NOT NULL"
             " AND message IS NOT NULL) WHERE k <= ? ORDER BY model, platform, node_id",
             [run_id, MESSAGES_PER_CELL]).fetchall():
-        cells[(model, platform)].messages.append((node_id, outcome, message))
+        cells[(model, platform)].messages.append((node_id, outcome, message, cls))
     return cells
 
 
@@ -146,14 +168,10 @@ def _history(con, limit: int) -> list[dict[str, Any]]:
 
 
 def _regressions(con, run_id: str) -> tuple[str | None, list[dict[str, Any]]]:
-    """Regressions a compare step stored (a ``regressions`` table with ``run_id``, ``baseline_run_id``);
-    (None, []) when there is none: the report then says "no baseline"."""
-    from ..store.schema import table_names
-
-    if "regressions" not in table_names(con):
+    """Regressions the gate stored (``failure_class = 'perf'`` rows, their message names the baseline);
+    the baseline stays None (the report says "stored by the regression gate") unless a live gate attaches one."""
+    rows = con.execute("SELECT node_id, message FROM test_results WHERE run_id = ? AND failure_class = 'perf' "
+                       "ORDER BY node_id", [run_id]).fetchall()
+    if not rows:
         return None, []
-    cur = con.execute("SELECT * FROM regressions WHERE run_id = ?", [run_id])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
-    baseline = next((r.get("baseline_run_id") for r in rows if r.get("baseline_run_id")), None)
-    return baseline, rows
+    return None, [{"test": node, "verdict": message} for node, message in rows]

@@ -73,12 +73,13 @@ class ReportPlugin:
 
 def attach_comparison(data, comparator) -> None:
     """The regressions ``--ipfs-compare`` found this session (store.compare.Comparator), into the report."""
-    baseline = getattr(comparator, "baseline_id", None)
+    baseline = getattr(comparator, "baseline", None)
     if baseline is None:
         return
-    data.baseline = baseline
+    data.baseline = ", ".join(baseline.run_ids)
     data.regressions = [{"test": r.node_id, "baseline median ms": f"{r.baseline_median_s * 1e3:.4f}",
-                         "median ms": f"{r.median_s * 1e3:.4f}", "slower %": f"{r.percent:.1f}"}
+                         "median ms": f"{r.median_s * 1e3:.4f}", "slower %": f"{r.percent:.1f}",
+                         "p": "–" if r.p_value is None else f"{r.p_value:.2g}"}
                         for r in getattr(comparator, "found", ())]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.recorder import new_run_id
-from ..store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from ..store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
 from ..store.writer import Writer
 
 _REQUIRED_STATS = ("min", "max", "mean", "median", "rounds")
@@ -90,7 +90,7 @@ def _import(writer: Writer, path: Path, doc: dict[str, Any]) -> str:
             min_s=float(stats["min"]), max_s=float(stats["max"]), mean_s=float(stats["mean"]), median_s=median,
             stddev_s=_float(stats.get("stddev")), p90_s=p90, p99_s=p99, rounds=int(stats["rounds"]),
             iterations=_int(stats.get("iterations")), ops_per_s=_float(stats.get("ops")),
-            items_per_s=(batch or 1) / median if median > 0 else None,
+            items_per_s=(batch or 1) / median if median > 0 else None, rounds_s=_rounds(stats.get("data")),
         ))
         results.append(TestResultRow(
             run_id=run_id, node_id=node_id, outcome="passed", kind="benchmark", duration_s=_float(stats.get("total")),
@@ -116,6 +116,13 @@ def _labels(bench: dict[str, Any]) -> dict[str, Any]:
             pass
     return {"model": _text(found.get("model")), "platform": platform, "runtime": runtime, "device": device,
             "precision": _text(found.get("precision")), "batch_size": _int(found.get("batch_size"))}
+
+
+def _rounds(data) -> str | None:
+    """The raw timings as the ``rounds_s`` JSON (the regression gate's input); None when not kept."""
+    if not isinstance(data, list) or not data or not all(_number(x) for x in data):
+        return None
+    return json.dumps([float(x) for x in data[:MAX_ROUNDS_STORED]])
 
 
 def _percentiles(data) -> tuple[float | None, float | None]:

@@ -6,8 +6,9 @@
 When neither is set, the item calls the ``benchmark`` fixture plainly, so pytest-benchmark's own
 ``--benchmark-min-rounds``, ``--benchmark-max-time``, ``--benchmark-warmup`` ... decide.
 
-``--ipfs-compare=last|RUN_ID`` / ``ipfs_compare`` and ``--ipfs-fail-on-regression=PCT`` /
-``ipfs_fail_on_regression``: see :mod:`pytest_ipfs_accel.store.compare`.
+``--ipfs-compare=last|last:N|RUN_ID`` / ``ipfs_compare``, ``--ipfs-fail-on-regression=PCT`` /
+``ipfs_fail_on_regression`` and ``--ipfs-compare-any-machine`` / ``ipfs_compare_any_machine``:
+see :mod:`pytest_ipfs_accel.store.compare` and :mod:`pytest_ipfs_accel.store.gate`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,19 @@ _OPTIONS = (
     ("benchmark-warmup", "N", "untimed calls before the timed rounds of each benchmark item; default: "
                               f"pytest-benchmark's --benchmark-warmup, or {DEFAULT_WARMUP} when "
                               "--ipfs-benchmark-rounds is given"),
-    ("compare", "last|RUN_ID", "compare each benchmark median with the same model/platform/precision/batch "
-                               "size in a stored run: 'last' (newest finished run with benchmark results) "
-                               "or a run id"),
+    ("compare", "last|last:N|RUN_ID", "compare each benchmark item with the same model/platform/precision/"
+                                      "batch size in stored runs of this machine: 'last' (newest finished run "
+                                      "with benchmark results), 'last:N' (the N newest, rounds pooled) or a run "
+                                      "id; median slowdown beyond the threshold plus a Mann-Whitney U test on "
+                                      "the raw rounds"),
     ("fail-on-regression", "PCT", "fail the session (exit 6) when a benchmark median is more than PCT "
                                   "percent slower than the baseline (e.g. 10% or 10); implies "
                                   "--ipfs-compare=last when that is not given"),
 )
+
+
+_ANY_MACHINE_HELP = ("with --ipfs-compare: compare with a baseline recorded on another machine (different "
+                     "runs.machine_id) instead of only reporting 'machine changed'")
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -42,6 +49,18 @@ def addoptions(parser: pytest.Parser) -> None:
         key = "ipfs_" + name.replace("-", "_")
         group.addoption(f"--ipfs-{name}", dest=key, default=None, metavar=metavar, help=help_text)
         parser.addini(key, help_text, default="")
+    group.addoption("--ipfs-compare-any-machine", dest="ipfs_compare_any_machine", action="store_true",
+                    default=None, help=_ANY_MACHINE_HELP)
+    parser.addini("ipfs_compare_any_machine", _ANY_MACHINE_HELP, type="bool", default=False)
+
+
+def any_machine(config: pytest.Config) -> bool:
+    """``--ipfs-compare-any-machine`` (or the ini key)."""
+    try:
+        cli = config.getoption("ipfs_compare_any_machine")
+    except ValueError:
+        return False
+    return bool(cli) if cli is not None else bool(config.getini("ipfs_compare_any_machine"))
 
 
 def _raw(config: pytest.Config, key: str) -> str:

@@ -1,12 +1,15 @@
-"""Baseline selection and the regression check of ``--ipfs-compare`` / ``--ipfs-fail-on-regression``.
+"""``--ipfs-compare`` / ``--ipfs-fail-on-regression``: the regression gate inside a pytest session.
 
-The baseline is a stored run: ``last`` is the newest *finished* run, older than the current one,
-that has benchmark rows; anything else must be a run id in the database (UsageError naming the
-known ids otherwise). Each benchmark item of this run is matched to the baseline row with the
-same model, platform, precision and batch size, and its median compared with the baseline's
-median. Slower by more than the threshold is a regression: listed in the terminal summary and,
-with ``--ipfs-fail-on-regression``, the session exits with :data:`REGRESSION_EXIT` (6) when it
-would otherwise have exited 0 (a run that already failed keeps its own status).
+The engine is :mod:`pytest_ipfs_accel.store.gate` (baseline selection, Mann-Whitney + threshold,
+machine check); this module is the plugin around it. The baseline is ``last``, ``last:N`` or a run
+id (UsageError naming the known ids otherwise). Every benchmark item's stats are collected from
+the reports (on the xdist controller too) and compared at session end; the terminal summary lists
+every item that is not "ok". With ``--ipfs-fail-on-regression`` the session exits with
+:data:`REGRESSION_EXIT` (6) when it would otherwise have exited 0 (a run that already failed keeps
+its own status), and each regressed item's ``test_results`` row gets ``failure_class = 'perf'``
+(the outcome stays what the test did; the message says how much slower). When the baseline ran on
+another machine (``runs.machine_id``) the summary says "machine changed: ..." and nothing is
+called a regression, unless ``--ipfs-compare-any-machine``.
 
 Why a distinct exit code: CI fails on any non-zero status, and a script can still tell "a test
 failed" (1) from "everything passed but got slower" (6). pytest's own codes are 0-5.
@@ -14,101 +17,39 @@ failed" (1) from "everything passed but got slower" (6). pytest's own codes are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from . import bench_options
+from . import bench_options, gate
 
 #: Exit status of a session whose only problem is a benchmark regression beyond the threshold.
 REGRESSION_EXIT = 6
-#: Slower-than-baseline lines are listed above this percentage when no threshold was given.
-DEFAULT_SHOWN = 10.0
 _PLUGIN_NAME = "ipfs-accel-compare"
-
-Key = tuple  # (model, platform, precision, batch_size)
-
-
-@dataclass(frozen=True)
-class Regression:
-    node_id: str
-    baseline_median_s: float
-    median_s: float
-
-    @property
-    def percent(self) -> float:
-        return (self.median_s / self.baseline_median_s - 1.0) * 100.0
-
-
-def key_of(row: dict[str, Any]) -> Key:
-    return (row.get("model"), row.get("platform"), row.get("precision") or "fp32", int(row.get("batch_size") or 1))
-
-
-def resolve_baseline(con, ref: str, *, current: str | None = None) -> str:
-    """``last`` or a run id -> the baseline run id (pytest.UsageError when there is none)."""
-    if ref == "last":
-        sql = ("SELECT r.id FROM runs r WHERE r.status = 'finished' "
-               "AND EXISTS (SELECT 1 FROM benchmark_results b WHERE b.run_id = r.id)")
-        params: list[Any] = []
-        if current is not None:
-            sql += " AND r.id <> ? AND r.started_at <= coalesce((SELECT started_at FROM runs WHERE id = ?), now())"
-            params += [current, current]
-        found = con.execute(sql + " ORDER BY r.started_at DESC, r.id DESC LIMIT 1", params).fetchone()
-        if found is None:
-            raise pytest.UsageError("--ipfs-compare=last: no finished earlier run with benchmark results in the "
-                                    "results database; run the benchmarks once without --ipfs-compare first.")
-        return found[0]
-    if con.execute("SELECT count(*) FROM runs WHERE id = ?", [ref]).fetchone()[0] == 0:
-        known = [r[0] for r in con.execute(
-            "SELECT id FROM runs WHERE id <> ? ORDER BY started_at DESC, id DESC LIMIT 10", [current or ""]).fetchall()]
-        raise pytest.UsageError(f"--ipfs-compare: no run {ref!r} in the results database; known runs (newest "
-                                f"first): {', '.join(known) or 'none'}. Use --ipfs-compare=last or one of these.")
-    return ref
-
-
-def baseline_medians(con, run_id: str) -> dict[Key, tuple[str, float]]:
-    """(model, platform, precision, batch_size) -> (node_id, median_s) of a run's benchmark rows."""
-    cursor = con.execute("SELECT node_id, model, platform, precision, batch_size, median_s FROM benchmark_results "
-                         "WHERE run_id = ? AND median_s IS NOT NULL ORDER BY node_id", [run_id])
-    names = [d[0] for d in cursor.description]
-    found = {}
-    for values in cursor.fetchall():
-        row = dict(zip(names, values))
-        found[key_of(row)] = (row["node_id"], float(row["median_s"]))
-    return found
-
-
-def regressions(current: dict[str, dict[str, Any]], baseline: dict[Key, tuple[str, float]],
-                percent: float) -> tuple[list[Regression], int]:
-    """(items slower than the baseline by more than ``percent``, how many items had a baseline)."""
-    found, compared = [], 0
-    for node_id, stats in sorted(current.items()):
-        base = baseline.get(key_of(stats))
-        median = stats.get("median_s")
-        if base is None or median is None or base[1] <= 0:
-            continue
-        compared += 1
-        if median > base[1] * (1.0 + percent / 100.0):
-            found.append(Regression(node_id, base[1], float(median)))
-    return found, compared
 
 
 class Comparator:
-    """Collects this run's benchmark stats from reports and compares them with the baseline run."""
+    """Collects this run's benchmark stats from reports and compares them with the baseline runs."""
 
-    def __init__(self, config: pytest.Config, path: Path, ref: str, threshold: float | None) -> None:
+    def __init__(self, config: pytest.Config, path: Path, ref: str, threshold: float | None,
+                 any_machine: bool = False) -> None:
         self.config = config
         self.path = path
         self.ref = ref
         self.threshold = threshold
-        self.baseline_id: str | None = None
-        self.baseline: dict[Key, tuple[str, float]] = {}
+        self.any_machine = any_machine
+        self.baseline: gate.Baseline | None = None
+        self.machine_changed: list[str] = []
         self.current: dict[str, dict[str, Any]] = {}
-        self.found: list[Regression] = []
-        self.compared = 0
+        self.results: list[gate.Comparison] = []
+        self._per_item = gate.expectation_slowdowns(None)
         self._is_worker = hasattr(config, "workerinput")
+
+    @property
+    def found(self) -> list[gate.Comparison]:
+        """The regressions (none while the machine changed)."""
+        return [] if self.machine_changed else [c for c in self.results if c.status == "regression"]
 
     @pytest.hookimpl(trylast=True)  # after the recorder opened the database and wrote this run's row
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -118,15 +59,23 @@ class Comparator:
         from .schema import StoreError
 
         recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
+        run = getattr(recorder, "run", None)
         current = getattr(recorder, "run_id", None)
         if not self.path.is_file():
             raise pytest.UsageError(f"--ipfs-compare: no results database at {self.path} to compare with.")
         try:
             with queries.connect(self.path) as con:
-                self.baseline_id = resolve_baseline(con, self.ref, current=current)
-                self.baseline = baseline_medians(con, self.baseline_id)
-        except StoreError as exc:
-            raise pytest.UsageError(f"--ipfs-compare: {exc}") from None
+                ids = gate.resolve(con, self.ref, current=current, machine_id=getattr(run, "machine_id", None),
+                                   any_machine=self.any_machine)
+                self.baseline = gate.load(con, ids)
+        except (StoreError, gate.GateError) as exc:
+            raise pytest.UsageError(f"--ipfs-compare={self.ref}: {exc}") from None
+        if not self.any_machine and run is not None:
+            import json
+
+            self.machine_changed = gate.machine_change(self.baseline, run.machine_id,
+                                                       json.loads(run.fingerprint) if run.fingerprint else None)
+        self._per_item = gate.expectation_slowdowns(_expectations(self.config))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self._is_worker or report.when != "call":
@@ -138,44 +87,80 @@ class Comparator:
                 self.current[report.nodeid] = value
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self._is_worker or self.baseline_id is None:
+        if self._is_worker or self.baseline is None:
             return
-        shown = DEFAULT_SHOWN if self.threshold is None else self.threshold
-        self.found, self.compared = regressions(self.current, self.baseline, shown)
-        if self.found and self.threshold is not None and session.exitstatus == pytest.ExitCode.OK:
+        self.results = gate.compare(self.current, self.baseline, self.threshold, self._per_item)
+        if not self.found or self.threshold is None:
+            return
+        if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = REGRESSION_EXIT
+        recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
+        writer = getattr(recorder, "writer", None)
+        if writer is not None:
+            for c in self.found:
+                writer.classify(recorder.run_id, c.node_id, "perf", _message(c, self.baseline))
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
-        if self.baseline_id is None:
+        if self.baseline is None:
             return
+        from . import gate_table
+
         tr = terminalreporter
-        shown = DEFAULT_SHOWN if self.threshold is None else self.threshold
-        gate = f"fail above {shown:g}%" if self.threshold is not None else f"listing above {shown:g}%, not failing"
+        fail = self.threshold is not None
+        shown = gate.DEFAULT_THRESHOLD if self.threshold is None else self.threshold
+        mode = f"fail above {shown:g}%" if fail else f"listing above {shown:g}%, not failing"
+        compared = sum(1 for c in self.results if c.status != "new")
         tr.write_sep("=", "ipfs-accel benchmark comparison")
-        tr.write_line(f"baseline run {self.baseline_id}: {self.compared} of {len(self.current)} benchmark "
-                      f"items compared by median ({gate})")
+        tr.write_line(f"baseline run {', '.join(self.baseline.run_ids)}: {compared} of {len(self.results)} "
+                      f"benchmark items compared by median and Mann-Whitney U ({mode}): "
+                      f"{gate_table.summary(self.results)}")
+        if self.machine_changed:
+            tr.write_line(f"machine changed: {'; '.join(self.machine_changed)} — not calling anything a "
+                          "regression (--ipfs-compare-any-machine compares anyway)", yellow=True, bold=True)
+        shown_rows = [c for c in self.results if c.status not in ("ok", "new")]
         if not self.found:
             tr.write_line("no regressions", green=True)
-            return
-        fail = self.threshold is not None
-        tr.write_line(f"{len(self.found)} regression(s):", red=fail, yellow=not fail, bold=True)
-        for r in self.found:
-            tr.write_line(f"  {r.node_id}: baseline median {r.baseline_median_s * 1e3:.4g} ms, "
-                          f"now {r.median_s * 1e3:.4g} ms, {r.percent:.1f}% slower", red=fail, yellow=not fail)
-        if fail:
-            tr.write_line(f"ipfs-accel: benchmark regression beyond {shown:g}%: exit status {REGRESSION_EXIT}",
-                          red=True, bold=True)
+        if shown_rows:
+            for line in gate_table.terminal(shown_rows):
+                tr.write_line("  " + line, red=fail and bool(self.found), yellow=not (fail and self.found))
+        if self.found and fail:
+            tr.write_line(f"ipfs-accel: benchmark regression beyond the threshold in {len(self.found)} item(s): "
+                          f"exit status {REGRESSION_EXIT}", red=True, bold=True)
+
+
+def _message(c: gate.Comparison, baseline: gate.Baseline) -> str:
+    p = "" if c.p_value is None else f", Mann-Whitney p={c.p_value:.2g}"
+    return (f"perf: median {c.percent:.1f}% slower than baseline {', '.join(baseline.run_ids)} "
+            f"(threshold {c.threshold * 100:g}%{p})")
+
+
+def _expectations(config: pytest.Config) -> Any:
+    """The expectations file's rules (for per-item ``max_slowdown``), or None."""
+    try:
+        from ..expectations.file import ExpectationsError, find, load
+    except ImportError:
+        return None
+    try:
+        path = find(config)
+        return load(path) if path is not None else None
+    except ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def register(config: pytest.Config) -> None:
-    """Validate the benchmark options and, when a comparison is asked for, register the Comparator."""
+    """Validate the benchmark options and, when asked for, register the Comparator."""
     from .options import db_path
 
     bench_options.validate(config)
     ref = bench_options.compare_ref(config)
     if ref is None or config.pluginmanager.has_plugin(_PLUGIN_NAME):
         return
+    try:
+        gate.parse_ref(ref)
+    except gate.GateError as exc:
+        raise pytest.UsageError(f"--ipfs-compare: {exc}") from None
     path = db_path(config)
     if path is None:
         raise pytest.UsageError("--ipfs-compare needs the results database; drop --ipfs-db=none.")
-    config.pluginmanager.register(Comparator(config, path, ref, bench_options.threshold(config)), _PLUGIN_NAME)
+    config.pluginmanager.register(Comparator(config, path, ref, bench_options.threshold(config),
+                                             bench_options.any_machine(config)), _PLUGIN_NAME)

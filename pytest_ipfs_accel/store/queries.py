@@ -16,7 +16,7 @@ from .schema import StoreError
 from .writer import DEFAULT_LOCK_TIMEOUT, Writer
 from .writer import connect as _connect
 
-_JSON_COLUMNS = ("packages", "hardware", "options", "args")
+_JSON_COLUMNS = ("packages", "hardware", "options", "args", "fingerprint")
 
 
 @contextmanager
@@ -55,7 +55,7 @@ def runs(con, limit: int | None = None, *, run_id: str | None = None) -> list[di
     rows = _dicts(con.execute(sql, params))
     for row in rows:
         for key in _JSON_COLUMNS:
-            row[key] = json.loads(row[key]) if row[key] is not None else None
+            row[key] = json.loads(row[key]) if row.get(key) is not None else None
     return rows
 
 
@@ -106,5 +106,8 @@ def matrix(con, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def benchmarks(con, run_id: str) -> list[dict[str, Any]]:
-    return _dicts(con.execute("SELECT * FROM benchmark_results WHERE run_id = ? "
-                              "ORDER BY model, platform, batch_size, node_id", [run_id]))
+    """A run's benchmark rows (``rounds_s`` left out: it can be long), with the item's ``failure_class``."""
+    return _dicts(con.execute(
+        "SELECT b.* EXCLUDE (rounds_s), (SELECT any_value(t.failure_class) FROM test_results t WHERE "
+        "t.run_id = b.run_id AND t.node_id = b.node_id) AS failure_class FROM benchmark_results b "
+        "WHERE b.run_id = ? ORDER BY b.model, b.platform, b.batch_size, b.node_id", [run_id]))

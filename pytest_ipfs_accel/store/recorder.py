@@ -22,11 +22,14 @@ from typing import Any
 import pytest
 
 from .options import lock_timeout
-from .schema import BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from .schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
 from .writer import Writer
 
 #: Report attribute carrying the item's labels from the process that ran it.
 META = "ipfs_accel"
+#: Report attribute (a dict, set on the worker by the failure classifier) with the v3 result columns.
+FAILURE = "ipfs_failure"
+FAILURE_KEYS = ("failure_class", "max_abs_diff", "max_rel_diff", "executed_on", "expected")
 #: package -> distributions that provide it (the first installed one is recorded).
 PACKAGES = {
     "pytest": ("pytest",),
@@ -53,6 +56,7 @@ class Recorder:
         self.path = Path(path)
         self.run_id = new_run_id()
         self.writer: Writer | None = None
+        self.run: RunRow | None = None  # this session's run row (fingerprint, machine_id) once started
         self._is_worker = hasattr(config, "workerinput")
         self._timeout = lock_timeout(config)  # a bad value is a UsageError now, at configure time
         self._phases: dict[str, dict[str, pytest.TestReport]] = {}
@@ -78,7 +82,8 @@ class Recorder:
             raise pytest.UsageError(f"--ipfs-db: {exc} (--ipfs-db=PATH stores results elsewhere, "
                                     "--ipfs-db=none stores nothing)") from None
         self.writer = writer
-        writer.start_run(run_row(self.config, self.run_id))
+        self.run = run_row(self.config, self.run_id)
+        writer.start_run(self.run)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.writer is None:
@@ -167,11 +172,15 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
     setup = phases.get("setup")
     meta = getattr(setup, META, None) or {}
     any_report = next(iter(phases.values()))
+    failure: dict[str, Any] = {}
+    for report in phases.values():  # the call's classification wins over the setup's
+        failure.update({k: v for k, v in (getattr(report, FAILURE, None) or {}).items() if v is not None})
     return TestResultRow(
         run_id=run_id, node_id=nodeid, outcome=decided[0], message=decided[1],
         duration_s=sum(getattr(r, "duration", 0.0) or 0.0 for r in phases.values()),
         worker=getattr(any_report, "worker_id", None),
         **{k: meta.get(k) for k in ("model", "platform", "runtime", "device", "kind", "precision", "batch_size")},
+        **{k: failure.get(k) for k in FAILURE_KEYS},
     )
 
 
@@ -184,8 +193,10 @@ def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
                   if name == KEY and isinstance(value, dict)), None)
     if stats is None:
         return None
-    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id"}
-    return BenchmarkRow(run_id=run_id, node_id=report.nodeid, **{k: stats.get(k) for k in fields})
+    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id", "rounds_s"}
+    rounds = stats.get("rounds_s")
+    return BenchmarkRow(run_id=run_id, node_id=report.nodeid, **{k: stats.get(k) for k in fields},
+                        rounds_s=json.dumps(list(rounds)[:MAX_ROUNDS_STORED]) if rounds else None)
 
 
 def outcome(phases: dict[str, Any]) -> tuple[str, str | None] | None:
@@ -242,12 +253,17 @@ def _clip(text: str | None) -> str | None:
 def run_row(config: pytest.Config, run_id: str) -> RunRow:
     from ..plugin import RUN_CONFIG
 
+    from .fingerprint import fingerprint, machine_id
+
     cfg = config.stash.get(RUN_CONFIG, None)
+    packages = package_versions()
+    probed = json.loads(json.dumps(hardware(list(cfg.hw) if cfg is not None and cfg.hw else None), default=str))
+    fp = fingerprint(probed, packages)
     return RunRow(
         id=run_id, started_at=utcnow(), status="running",
         host=socket.gethostname(), os=_platform.platform(), python=_platform.python_version(),
-        packages=json.dumps(package_versions()),
-        hardware=json.dumps(hardware(list(cfg.hw) if cfg is not None and cfg.hw else None), default=str),
+        packages=json.dumps(packages), fingerprint=json.dumps(fp), machine_id=machine_id(fp),
+        hardware=json.dumps(probed),
         options=json.dumps(dataclasses.asdict(cfg) if cfg is not None else None, default=str),
         args=json.dumps(list(config.invocation_params.args), default=str),
         rootdir=str(config.rootpath), git_commit=git_commit(config.rootpath),

@@ -12,18 +12,24 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     ``host``, ``os``, ``python``, ``packages`` (JSON {distribution: version or null}), ``hardware``
     (JSON list of probed platforms: name, runtime, device, available, reason, emulated, details),
     ``options`` (JSON of the RunConfig fields), ``args`` (JSON list of the command-line arguments),
-    ``rootdir``, ``git_commit`` (NULL outside a git work tree).
+    ``rootdir``, ``git_commit`` (NULL outside a git work tree); since v3 ``fingerprint`` (JSON: CPU
+    model and flags, cores, memory, accelerators and versions, see ``store.fingerprint``) and
+    ``machine_id`` (short hash of the fingerprint's stable hardware part).
 ``test_results``
     one row per executed item, appended when it finishes: ``run_id``, ``node_id``, ``model``,
     ``platform``, ``runtime``, ``device``, ``kind``, ``precision``, ``batch_size`` (NULL for items
     that are not generated), ``outcome`` (passed|failed|skipped|xfailed|xpassed|error),
     ``duration_s`` (setup + call + teardown), ``message`` (skip/xfail reason or the failure's
-    first line), ``worker`` (xdist worker id or NULL).
+    first line), ``worker`` (xdist worker id or NULL); since v3 ``failure_class`` (export, compile,
+    numeric, runtime, timeout, perf; NULL when not classified), ``max_abs_diff``/``max_rel_diff``
+    (numeric failures), ``executed_on`` (what actually ran the work), ``expected`` (pass|xfail|skip
+    from the expectations file).
 ``benchmark_results``
     one row per benchmarked item: ``run_id``, ``node_id``, ``model``, ``platform``, ``runtime``,
     ``device``, ``precision``, ``batch_size``, ``min_s``, ``max_s``, ``mean_s``, ``median_s``,
     ``stddev_s``, ``p90_s``, ``p99_s``, ``rounds``, ``iterations``, ``ops_per_s``, ``items_per_s``,
-    ``peak_rss_mb``, ``device_memory_mb`` (NULL where the runtime cannot tell).
+    ``peak_rss_mb``, ``device_memory_mb`` (NULL where the runtime cannot tell); since v3 ``rounds_s``
+    (JSON list of the raw per-round seconds, at most :data:`MAX_ROUNDS_STORED`; the gate's input).
 
 ``run_id`` refers to ``runs.id`` (no FOREIGN KEY: DuckDB checks those on every append, and a
 spill file may be imported before its run row). Migrations are append-only: a released step is
@@ -40,7 +46,9 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
+MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "error")
 
@@ -110,6 +118,16 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "ALTER TABLE benchmark_results ADD COLUMN p90_s DOUBLE",
         "ALTER TABLE benchmark_results ADD COLUMN p99_s DOUBLE",
     )),
+    (3, "machine fingerprints, failure classes, raw benchmark rounds", (
+        "ALTER TABLE runs ADD COLUMN fingerprint JSON",
+        "ALTER TABLE runs ADD COLUMN machine_id VARCHAR",
+        "ALTER TABLE test_results ADD COLUMN failure_class VARCHAR",
+        "ALTER TABLE test_results ADD COLUMN max_abs_diff DOUBLE",
+        "ALTER TABLE test_results ADD COLUMN max_rel_diff DOUBLE",
+        "ALTER TABLE test_results ADD COLUMN executed_on VARCHAR",
+        "ALTER TABLE test_results ADD COLUMN expected VARCHAR",
+        "ALTER TABLE benchmark_results ADD COLUMN rounds_s JSON",
+    )),
 )
 
 
@@ -133,6 +151,8 @@ class RunRow:
     args: str | None = None  # JSON text
     rootdir: str | None = None
     git_commit: str | None = None
+    fingerprint: str | None = None  # JSON text (store.fingerprint)
+    machine_id: str | None = None
 
 
 @dataclass
@@ -152,6 +172,11 @@ class TestResultRow:
     duration_s: float | None = None
     message: str | None = None
     worker: str | None = None
+    failure_class: str | None = None
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None
+    executed_on: str | None = None
+    expected: str | None = None
 
 
 @dataclass
@@ -177,6 +202,7 @@ class BenchmarkRow:
     items_per_s: float | None = None
     peak_rss_mb: float | None = None
     device_memory_mb: float | None = None
+    rounds_s: str | None = None  # JSON list of per-round seconds (at most MAX_ROUNDS_STORED)
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.

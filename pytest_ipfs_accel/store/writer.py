@@ -168,6 +168,18 @@ class Writer:
         self._spill_line({"op": "finish", "run_id": run_id, "status": status, "exit_status": exit_status,
                           "finished_at": finished_at.isoformat()}, run_id)
 
+    def classify(self, run_id: str, node_id: str, failure_class: str, message: str | None = None) -> None:
+        """Set an item's ``failure_class`` (and its message when it had none), e.g. ``perf`` by the gate."""
+        if self._con is not None:
+            try:
+                self._con.execute("UPDATE test_results SET failure_class = ?, message = coalesce(message, ?) "
+                                  "WHERE run_id = ? AND node_id = ?", [failure_class, message, run_id, node_id])
+                return
+            except Exception as exc:  # any database failure: the spill keeps the fact
+                self._fall_back(f"writing to {self.path} failed: {exc}")
+        self._spill_line({"op": "classify", "run_id": run_id, "node_id": node_id, "failure_class": failure_class,
+                          "message": message}, run_id)
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -269,6 +281,8 @@ def import_spill(spill: Path | str, db: Path | str | None = None, *,
                 if not exists:
                     writer._insert(table, [row])
                     inserted[table] += 1
+            elif record["op"] == "classify":
+                writer.classify(record["run_id"], record["node_id"], record["failure_class"], record.get("message"))
             elif record["op"] == "finish":
                 writer.finish_run(record["run_id"], record["status"], record.get("exit_status"),
                                   datetime.fromisoformat(record["finished_at"]))

@@ -34,8 +34,8 @@ def test_forced_regression_fails_the_session_and_names_the_test(run, pytester):
     assert result.ret == compare.REGRESSION_EXIT != 0
     result.stdout.fnmatch_lines([
         "*baseline run 20000101-000000-base00: 1 of 1 benchmark items compared*fail above 10%*",
-        "  ipfs/test_bert.py::test_benchmark?cpu-bs1?: baseline median 1e-06 ms, now * ms, *% slower",
-        "*benchmark regression beyond 10%: exit status 6*",
+        "  ipfs/test_bert.py::test_benchmark?cpu-bs1?*1e-06*+*%*10%*–*regression",
+        "*benchmark regression beyond the threshold in 1 item(s): exit status 6*",
     ])
 
 
@@ -53,7 +53,7 @@ def test_unknown_run_id_is_a_usage_error_naming_the_known_ids(run, pytester):
     plant(pytester, "20000101-000000-known0", median_s=1.0)
     result = run(*BERT_CPU, "--ipfs-compare=nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--ipfs-compare: no run 'nope'*known runs*20000101-000000-known0*"])
+    result.stderr.fnmatch_lines(["*--ipfs-compare=nope: no run 'nope'*known runs*20000101-000000-known0*"])
 
 
 def test_compare_last_without_any_benchmark_run_is_a_usage_error(run, pytester):
@@ -68,16 +68,20 @@ def test_bad_threshold_and_rounds_are_usage_errors(run, pytester):
     result.stderr.fnmatch_lines(["*--ipfs-fail-on-regression: 'ten' is not a percentage*"])
 
 
-def test_regressions_compare_medians_per_model_platform_precision_batch():
-    baseline = {("bert", "cpu", "fp32", 1): ("n1", 1.0), ("bert", "cpu", "fp32", 2): ("n2", 1.0)}
+def test_rows_without_raw_rounds_compare_medians_per_model_platform_precision_batch():
+    from pytest_ipfs_accel.store import gate
+
+    baseline = gate.Baseline(["b"], items={
+        ("bert", "cpu", "fp32", 1): {"node_id": "n1", "median_s": 1.0, "rounds": []},
+        ("bert", "cpu", "fp32", 2): {"node_id": "n2", "median_s": 1.0, "rounds": []}})
     current = {
         "a": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 1, "median_s": 1.2},
         "b": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 2, "median_s": 1.05},
         "c": {"model": "bert", "platform": "cpu", "precision": "fp32", "batch_size": 4, "median_s": 9.0},
     }
-    found, compared = compare.regressions(current, baseline, 10.0)
-    assert compared == 2
-    assert [(r.node_id, round(r.percent, 6)) for r in found] == [("a", 20.0)]
+    found = gate.compare(current, baseline, 10.0)
+    assert [(c.node_id, c.status, round(c.percent, 6)) for c in found] == [
+        ("a", "regression", 20.0), ("b", "ok", 5.0), ("c", "new", 0.0)]
 
 
 @pytest.mark.parametrize(("raw", "pct"), [("10%", 10.0), ("10", 10.0), (" 2.5 % ", 2.5), ("0", 0.0)])

@@ -7,14 +7,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from pytest_ipfs_accel.store import fingerprint
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, TestResultRow
 from pytest_ipfs_accel.store.writer import Writer
 
 EVIL = "<script>alert('x')</script>"
 
 
-def fill(path, *, runs=2, evil=False, benchmarks=True, emulated=False):
-    """Write ``runs`` finished runs (the newest one last) with a small matrix and benchmarks; run ids."""
+def fill(path, *, runs=2, evil=False, benchmarks=True, emulated=False, machine=None, speed=1.0):
+    """Write ``runs`` finished runs (the newest one last) with a small matrix and benchmarks; run ids.
+
+    ``machine``: a CPU model name; the runs then carry its fingerprint and machine id (and run ids of their
+    own), and their benchmark medians are multiplied by ``speed``."""
     writer = Writer.open(path)
     ids = []
     start = datetime(2025, 1, 2, 3, 4, 5)
@@ -27,9 +31,12 @@ def fill(path, *, runs=2, evil=False, benchmarks=True, emulated=False):
         hardware.append({"name": "webgpu", "runtime": "browser", "device": "webgpu", "available": True,
                          "reason": "", "emulated": "software", "details": {}})
     for n in range(runs):
-        run_id = f"20250102-03040{n}-abc00{n}"
+        run_id = f"20250102-03040{n}-abc00{n}" + (f"-{machine[:4].lower()}" if machine else "")
         ids.append(run_id)
+        fp = {"cpu": {"model": machine}, "gpus": [], "accelerators": []} if machine else None
         writer.start_run(RunRow(id=run_id, started_at=start + timedelta(minutes=n), host="box", os="Linux",
+                                fingerprint=json.dumps(fp) if fp else None,
+                                machine_id=fingerprint.machine_id(fp) if fp else None,
                                 python="3.11.2", packages=json.dumps({"torch": "2.13.0", "openvino": None}),
                                 hardware=json.dumps(hardware), options=json.dumps({"models": ["bert", model2]})))
         rows = []
@@ -50,7 +57,8 @@ def fill(path, *, runs=2, evil=False, benchmarks=True, emulated=False):
         if benchmarks:
             writer.add_benchmarks([
                 BenchmarkRow(run_id, f"ipfs/test_{n}.py::test_benchmark[{m}-cpu-{b}]", model=m, platform="cpu",
-                             batch_size=b, min_s=0.001 * b, max_s=0.003 * b, mean_s=0.0016 * b, median_s=0.0015 * b,
+                             batch_size=b, min_s=0.001 * b, max_s=0.003 * b, mean_s=0.0016 * b,
+                             median_s=0.0015 * b * speed,
                              stddev_s=0.0002, p90_s=0.002 * b, p99_s=0.0025 * b, rounds=50, iterations=1,
                              ops_per_s=1 / (0.0015 * b), items_per_s=1 / 0.0015, peak_rss_mb=512.0)
                 for m in ("bert", model2) for b in (1, 4)])

@@ -26,7 +26,7 @@ def test_last_run_matrix_benchmarks_and_history(store):
     assert found.matrix[("t5", "cpu")].counts == {"failed": 1, "passed": 1}
     assert found.matrix[("t5", "cpu")].status == "fail" and found.matrix[("bert", "cpu")].status == "pass"
     assert found.matrix[("bert", "cuda")].status == "xfail" and found.matrix[("bert", "cuda")].short() == "1S 1X"
-    assert {m for _, _, m in found.matrix[("bert", "cuda")].messages} == {"cuda: no NVIDIA driver", "known gap"}
+    assert {m for _, _, m, _ in found.matrix[("bert", "cuda")].messages} == {"cuda: no NVIDIA driver", "known gap"}
     assert found.counts == {"failed": 1, "passed": 4, "skipped": 2, "xfailed": 2}  # plain test counted too
     assert len(found.benchmarks) == 4
     assert [h["id"] for h in found.history] == ids[::-1]

@@ -70,10 +70,10 @@ def test_regressions_from_the_compare_step_are_listed(evil):
     from types import SimpleNamespace
 
     from pytest_ipfs_accel.report.plugin import attach_comparison
-    from pytest_ipfs_accel.store.compare import Regression
+    from pytest_ipfs_accel.store.gate import Baseline, Comparison
 
-    attach_comparison(evil, SimpleNamespace(baseline_id="20250101-000000-base00",
-                                            found=[Regression(f"t[{EVIL}]", 0.001, 0.0015)]))
+    found = [Comparison(f"t[{EVIL}]", ("m", "cpu", "fp32", 1), 0.001, 0.0015, 0.1, 0.001, "regression")]
+    attach_comparison(evil, SimpleNamespace(baseline=Baseline(["20250101-000000-base00"]), found=found))
     html, md = render(evil, "html"), render(evil, "md")
     assert "Against run <code>20250101-000000-base00</code>" in html and "<td>50.0</td>" in html
     assert EVIL not in html and "No baseline" not in html

@@ -29,3 +29,34 @@ def run(pytester, tmp_path_factory, conftest):
         return pytester.runpytest_subprocess("-o", f"cache_dir={cache}", *args)
 
     return _run
+
+
+@pytest.fixture
+def plant():
+    """``plant(db, run_id, rounds, machine="m1", minutes=0, node=...)``: a finished run with one benchmark item
+    (bert/cpu/fp32/bs1) whose raw rounds are ``rounds`` and whose fingerprint names ``machine``'s CPU."""
+    import json
+    import statistics
+    from datetime import datetime, timedelta
+
+    from pytest_ipfs_accel.store import fingerprint
+    from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, TestResultRow
+    from pytest_ipfs_accel.store.writer import Writer
+
+    def _plant(db, run_id, rounds, machine="m1", minutes=0, node="ipfs/test_bert.py::test_benchmark[cpu-bs1]",
+               host="box", keep_rounds=True):
+        fp = {"cpu": {"model": f"CPU of {machine}", "arch": "x86_64", "flags": ["avx2"], "logical_cores": 2,
+                      "physical_cores": 2}, "memory_gb": 16.0, "gpus": [], "accelerators": [], "packages": {}}
+        writer = Writer.open(db)
+        writer.start_run(RunRow(id=run_id, started_at=datetime(2025, 1, 1) + timedelta(minutes=minutes), host=host,
+                                fingerprint=json.dumps(fp), machine_id=fingerprint.machine_id(fp)))
+        writer.add_result(TestResultRow(run_id, node, "passed", model="bert", platform="cpu", kind="benchmark",
+                                        precision="fp32", batch_size=1))
+        writer.add_benchmark(BenchmarkRow(run_id, node, model="bert", platform="cpu", precision="fp32", batch_size=1,
+                                          median_s=statistics.median(rounds), rounds=len(rounds),
+                                          rounds_s=json.dumps(list(rounds)) if keep_rounds else None))
+        writer.finish_run(run_id, "finished", 0)
+        writer.close()
+        return fingerprint.machine_id(fp)
+
+    return _plant

@@ -260,3 +260,37 @@ def test_duckdb_is_imported_only_when_results_are_stored(run, pytester, conftest
         result = run(*PLAIN_ONLY, "-s", *args)
         assert f"DUCKDB-{expected}IMPORTED" in result.stdout.str()
     assert len(rows(pytester)) == 1  # the --co runs stored no run
+
+
+#: What h2's failure classifier attaches on the worker side, planted here by a conftest hook.
+CLASSIFIED = '''
+import pytest
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.when == "call" and report.failed:
+        report.ipfs_failure = {"failure_class": "numeric", "max_abs_diff": 0.5, "max_rel_diff": 0.25,
+                               "executed_on": "CPUExecutionProvider", "expected": "pass"}
+    return report
+'''
+
+
+def test_failure_classification_and_fingerprint_are_stored(pytester, run, conftest):
+    from pytest_ipfs_accel.store import fingerprint
+
+    conftest(CLASSIFIED)
+    pytester.makepyfile(test_plain=PLAIN)
+    run(*PLAIN_ONLY)
+    found = {r["node_id"].split("::")[-1]: r for r in rows(pytester)}
+    assert {k: found["test_fails"][k] for k in ("failure_class", "max_abs_diff", "max_rel_diff", "executed_on",
+                                                "expected")} == {
+        "failure_class": "numeric", "max_abs_diff": 0.5, "max_rel_diff": 0.25,
+        "executed_on": "CPUExecutionProvider", "expected": "pass"}
+    assert found["test_ok"]["failure_class"] is None and found["test_ok"]["max_abs_diff"] is None
+    with queries.connect(pytester.path / DB) as con:
+        stored = queries.runs(con)[0]
+    fp = stored["fingerprint"]
+    assert fp["cpu"]["logical_cores"] and fp["packages"]["pytest"] and "memory_gb" in fp
+    assert stored["machine_id"] == fingerprint.machine_id(fp) == fingerprint.machine_id(fingerprint.fingerprint())

@@ -42,7 +42,25 @@ def test_older_version_migrates_forward_keeping_rows(tmp_path):
     assert schema.version(con) == SCHEMA_VERSION
     assert con.execute("SELECT run_id, median_s, p90_s, p99_s FROM benchmark_results").fetchall() == [
         ("old", 0.5, None, None)]
-    assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()] == [1, 2]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()] == list(
+        range(1, SCHEMA_VERSION + 1))
+
+
+def test_v2_database_migrates_to_v3_with_null_new_columns(tmp_path):
+    path = tmp_path / "r.duckdb"
+    con = duckdb.connect(str(path))
+    schema.migrate(con, path, target=2)
+    con.execute("INSERT INTO runs (id, started_at, status) VALUES ('v2', TIMESTAMP '2024-01-01', 'finished')")
+    con.execute("INSERT INTO test_results (run_id, node_id, outcome) VALUES ('v2', 'n', 'passed')")
+    con.close()
+
+    Writer.open(path).close()
+
+    con = duckdb.connect(str(path))
+    assert {"fingerprint", "machine_id"} <= set(table_columns(con, "runs"))
+    assert con.execute("SELECT outcome, failure_class, max_abs_diff, executed_on, expected FROM test_results"
+                       ).fetchall() == [("passed", None, None, None, None)]
+    assert "rounds_s" in table_columns(con, "benchmark_results")
 
 
 def test_newer_version_is_refused_naming_the_path(tmp_path):

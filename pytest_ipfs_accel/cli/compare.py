@@ -1,0 +1,99 @@
+"""``ipfs-accel compare``: the regression gate outside pytest, on two stored runs.
+
+    ipfs-accel compare last                      # newest benchmark run vs the one before it
+    ipfs-accel compare last:5 [NEW] --markdown   # NEW (default: newest) vs the 5 runs before it
+    ipfs-accel compare RUN_A RUN_B --threshold 15 --db results.duckdb
+
+Exit status: 0 no regression, 6 regression found, 2 bad input (unknown run, no database).
+Same engine as ``--ipfs-compare`` (:mod:`pytest_ipfs_accel.store.gate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .common import DEFAULT_DB, CliError
+
+
+def add_parser(sub) -> None:
+    cmp = sub.add_parser("compare", help="compare benchmark results of two stored runs (regression gate)",
+                         description="Compare the benchmark items of run NEW with baseline BASE: a regression is "
+                                     "a median slower than the threshold and a one-sided Mann-Whitney U test on "
+                                     "the raw rounds. Exit 6 when one is found.")
+    cmp.add_argument("base", metavar="BASE", help="baseline: a run id, 'last' or 'last:N' (the N newest runs "
+                                                  "before NEW, rounds pooled)")
+    cmp.add_argument("new", metavar="NEW", nargs="?", default=None,
+                     help="run to check: a run id or 'last' (default: the newest finished run with benchmarks)")
+    cmp.add_argument("--db", type=Path, default=None,
+                     help=f"results database (default {DEFAULT_DB} in the current directory)")
+    cmp.add_argument("--threshold", default=None, metavar="PCT",
+                     help="percent slower a median must be to count (default 10; e.g. 15 or 15%%)")
+    cmp.add_argument("--markdown", action="store_true", help="print a GitHub Markdown table")
+    cmp.add_argument("--any-machine", action="store_true",
+                     help="compare even when BASE ran on another machine (default: report 'machine changed')")
+    cmp.add_argument("--expectations", type=Path, default=None,
+                     help="expectations file with per-test max_slowdown (default: ./ipfs-expectations.toml if any)")
+    cmp.set_defaults(func=run)
+
+
+def _threshold(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    text = raw.strip().rstrip("%").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise CliError(f"--threshold: {raw!r} is not a percentage >= 0 (e.g. 10 or 10%)")
+    return value
+
+
+def _expectations(path: Path | None):
+    from ..expectations.file import DEFAULT_NAME, ExpectationsError, load
+
+    if path is None:
+        path = Path(DEFAULT_NAME)
+        if not path.is_file():
+            return None
+    try:
+        return load(path)
+    except ExpectationsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..store import gate, gate_table, queries
+    from ..store.compare import REGRESSION_EXIT
+    from ..store.schema import StoreError
+
+    threshold = _threshold(args.threshold)
+    expectations = _expectations(args.expectations)
+    db = args.db or Path(DEFAULT_DB)
+    try:
+        with queries.connect(db) as con:
+            new = gate.resolve(con, args.new or "last", any_machine=True)[0]
+            run = queries.run(con, new)
+            base = gate.load(con, gate.resolve(con, args.base, current=new, machine_id=run.get("machine_id"),
+                                               any_machine=args.any_machine))
+            current = gate.current_items(con, [new])
+    except (StoreError, gate.GateError) as exc:
+        raise CliError(str(exc)) from None
+    changed = [] if args.any_machine else gate.machine_change(base, run.get("machine_id"), run.get("fingerprint"))
+    results = gate.compare(current, base, threshold, gate.expectation_slowdowns(expectations))
+    title = f"{new} vs {', '.join(base.run_ids)}"
+    if args.markdown:
+        print(gate_table.markdown(results, f"Benchmark comparison: {title}"), end="")
+    else:
+        print(f"ipfs-accel compare: {title}: {gate_table.summary(results)}")
+        print("\n".join(gate_table.terminal(results)))
+    if changed:
+        print(f"machine changed: {'; '.join(changed)} — not calling anything a regression (--any-machine "
+              "compares anyway)")
+        return 0
+    found = [c for c in results if c.status == "regression"]
+    if found:
+        print(f"ipfs-accel compare: {len(found)} regression(s): exit status {REGRESSION_EXIT}")
+        return REGRESSION_EXIT
+    return 0

@@ -1,0 +1,251 @@
+"""The noise-aware regression gate: one engine for ``--ipfs-compare`` and ``ipfs-accel compare``.
+
+Baseline: a run id, ``last`` (the newest finished run with benchmark results) or ``last:N`` (the
+N newest), taken from runs of the *same machine* (``runs.machine_id``) as the run being checked
+unless ``any_machine``; when only other machines' runs exist, the newest of those is used and the
+result says "machine changed: <what differs>" and calls nothing a regression.
+
+Per item (matched on model, platform, precision, batch size) an item is a **regression** when
+both hold:
+
+* its median is slower than the baseline's by more than the item's threshold (``--ipfs-fail-on-
+  regression`` / ``--threshold``, default :data:`DEFAULT_THRESHOLD` %, overridden per item by the
+  ``ipfs_max_slowdown`` marker, then by ``max_slowdown`` in the expectations file), and
+* a one-sided Mann-Whitney U test on the raw rounds (``benchmark_results.rounds_s``; the rounds
+  of the N baseline runs pooled) says the new rounds are larger with p < :data:`ALPHA`.
+
+When either side has no raw rounds (rows written before schema v3) the median test alone decides.
+A slower-than-threshold median with p >= ALPHA is "slower (noise)": shown, never failing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+#: Percent slower a median must be before anything is called a regression.
+DEFAULT_THRESHOLD = 10.0
+#: Significance level of the one-sided Mann-Whitney U test.
+ALPHA = 0.01
+MARKER = "ipfs_max_slowdown"
+MARKER_HELP = (f"{MARKER}(fraction): this benchmark item's regression threshold, e.g. 0.3 = fail when the "
+               "median is more than 30% slower than the baseline (overrides --ipfs-fail-on-regression)")
+
+Key = tuple  # (model, platform, precision, batch_size)
+
+
+class GateError(ValueError):
+    """Bad gate input (unknown run, no baseline): one line naming the problem and the fix."""
+
+
+# -- statistics ------------------------------------------------------------------------------------
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def mann_whitney_greater(new: list[float], base: list[float]) -> float:
+    """One-sided p-value that ``new`` tends to be larger than ``base`` (normal approximation with tie
+    and continuity corrections); 1.0 when either sample is empty or everything ties."""
+    n1, n2 = len(new), len(base)
+    if not n1 or not n2:
+        return 1.0
+    pooled = sorted([(v, 0) for v in new] + [(v, 1) for v in base])
+    ranks_new, ties, i = 0.0, 0.0, 0
+    while i < len(pooled):
+        j = i
+        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
+            j += 1
+        rank = (i + j) / 2.0 + 1.0
+        ranks_new += rank * sum(1 for k in range(i, j + 1) if pooled[k][1] == 0)
+        t = j - i + 1
+        ties += t ** 3 - t
+        i = j + 1
+    n = n1 + n2
+    u = ranks_new - n1 * (n1 + 1) / 2.0
+    variance = n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1)))
+    if variance <= 0:
+        return 1.0
+    z = (u - n1 * n2 / 2.0 - 0.5) / math.sqrt(variance)
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+# -- thresholds ------------------------------------------------------------------------------------
+def marker_slowdown(item: Any) -> float | None:
+    """The item's ``ipfs_max_slowdown(fraction)``; ValueError naming the marker when malformed."""
+    marker = item.get_closest_marker(MARKER) if hasattr(item, "get_closest_marker") else None
+    if marker is None:
+        return None
+    raw = marker.args[0] if marker.args else marker.kwargs.get("fraction")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or raw < 0:
+        raise ValueError(f"@pytest.mark.{MARKER}({raw!r}): give a fraction >= 0, e.g. {MARKER}(0.3) for 30%")
+    return float(raw)
+
+
+def expectation_slowdowns(expectations: Any) -> Callable[[dict[str, Any]], float | None]:
+    """``stats -> max_slowdown`` from an ``expectations.file.Expectations`` (None: no file)."""
+    def lookup(stats: dict[str, Any]) -> float | None:
+        if expectations is None:
+            return None
+        found = expectations.lookup(str(stats.get("model") or ""), str(stats.get("platform") or ""), "benchmark")
+        return getattr(found, "max_slowdown", None)
+    return lookup
+
+
+# -- baseline --------------------------------------------------------------------------------------
+def parse_ref(ref: str) -> tuple[str, int]:
+    """``last`` -> ("last", 1); ``last:5`` -> ("last", 5); a run id -> (id, 1)."""
+    found = re.fullmatch(r"last(?::(\d+))?", ref.strip())
+    if found is None:
+        return ref.strip(), 1
+    count = int(found.group(1) or 1)
+    if count < 1:
+        raise GateError(f"{ref!r}: last:N needs N >= 1 (e.g. last:5)")
+    return "last", count
+
+
+@dataclass
+class Baseline:
+    run_ids: list[str]
+    machine_id: str | None = None
+    fingerprint: dict[str, Any] | None = None
+    items: dict[Key, dict[str, Any]] = field(default_factory=dict)  # key -> node_id, median_s, rounds
+
+
+def key_of(row: dict[str, Any]) -> Key:
+    return (row.get("model"), row.get("platform"), row.get("precision") or "fp32", int(row.get("batch_size") or 1))
+
+
+def _run_info(con, run_id: str) -> tuple[str | None, dict[str, Any] | None]:
+    cols = {r[1] for r in con.execute("PRAGMA table_info('runs')").fetchall()}
+    if "machine_id" not in cols:
+        return None, None
+    mid, fp = con.execute("SELECT machine_id, fingerprint FROM runs WHERE id = ?", [run_id]).fetchone() or (None, None)
+    return mid, json.loads(fp) if fp else None
+
+
+def resolve(con, ref: str, *, current: str | None = None, machine_id: str | None = None,
+            any_machine: bool = False) -> list[str]:
+    """The baseline run ids for ``ref`` (see the module docstring); GateError when there are none."""
+    name, count = parse_ref(ref)
+    if name != "last":
+        if con.execute("SELECT count(*) FROM runs WHERE id = ?", [name]).fetchone()[0] == 0:
+            known = [r[0] for r in con.execute("SELECT id FROM runs WHERE id <> ? ORDER BY started_at DESC, id DESC "
+                                               "LIMIT 10", [current or ""]).fetchall()]
+            raise GateError(f"no run {name!r} in the results database; known runs (newest first): "
+                            f"{', '.join(known) or 'none'}. Use last, last:N or one of these.")
+        return [name]
+    sql = ("SELECT r.id, r.machine_id FROM runs r WHERE r.status = 'finished' AND r.id <> ? "
+           "AND EXISTS (SELECT 1 FROM benchmark_results b WHERE b.run_id = r.id)")
+    params: list[Any] = [current or ""]
+    if current is not None:
+        sql += " AND r.started_at <= coalesce((SELECT started_at FROM runs WHERE id = ?), now())"
+        params.append(current)
+    rows = con.execute(sql + " ORDER BY r.started_at DESC, r.id DESC", params).fetchall()
+    if not rows:
+        raise GateError("no finished earlier run with benchmark results in the results database; "
+                        "run the benchmarks once without a comparison first.")
+    every = [r[0] for r in rows]
+    if any_machine or not machine_id:
+        return every[:count]
+    return ([r[0] for r in rows if r[1] == machine_id] or every)[:count]
+
+
+def load(con, run_ids: list[str]) -> Baseline:
+    """The baseline items of ``run_ids``: rounds pooled per key, median over the pool (or of medians)."""
+    mid, fp = _run_info(con, run_ids[0])
+    base = Baseline(list(run_ids), mid, fp)
+    pooled: dict[Key, dict[str, Any]] = {}
+    for row in current_items(con, run_ids).values():
+        entry = pooled.setdefault(key_of(row), {"node_id": row["node_id"], "medians": [], "rounds": [],
+                                                "complete": True})
+        entry["medians"].append(row["median_s"])
+        entry["rounds"] += row["rounds_s"] or []
+        entry["complete"] &= bool(row["rounds_s"])
+    for key, entry in pooled.items():
+        rounds = entry["rounds"] if entry["complete"] else []
+        base.items[key] = {"node_id": entry["node_id"], "rounds": rounds,
+                           "median_s": median(rounds) if rounds else median(entry["medians"])}
+    return base
+
+
+def current_items(con, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``run_id|node_id`` -> benchmark stats (rounds_s decoded) of the given runs."""
+    cols = {r[1] for r in con.execute("PRAGMA table_info('benchmark_results')").fetchall()}
+    rounds = "rounds_s" if "rounds_s" in cols else "NULL AS rounds_s"
+    marks = ", ".join("?" * len(run_ids))
+    cur = con.execute(f"SELECT run_id, node_id, model, platform, precision, batch_size, median_s, {rounds} "
+                      f"FROM benchmark_results WHERE run_id IN ({marks}) AND median_s IS NOT NULL "
+                      "ORDER BY run_id, node_id", list(run_ids))
+    names = [d[0] for d in cur.description]
+    found = {}
+    for values in cur.fetchall():
+        row = dict(zip(names, values))
+        row["rounds_s"] = json.loads(row["rounds_s"]) if row["rounds_s"] else None
+        found[row["node_id"] if len(run_ids) == 1 else f"{row['run_id']}|{row['node_id']}"] = row
+    return found
+
+
+# -- comparison ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparison:
+    node_id: str
+    key: Key
+    baseline_median_s: float | None
+    median_s: float
+    threshold: float  # fraction
+    p_value: float | None  # None: no raw rounds on one side, the median alone decided
+    status: str  # regression | slower (noise) | ok | faster | new
+
+    @property
+    def change(self) -> float | None:
+        if not self.baseline_median_s:
+            return None
+        return self.median_s / self.baseline_median_s - 1.0
+
+    @property
+    def percent(self) -> float:
+        return (self.change or 0.0) * 100.0
+
+
+def compare_item(node_id: str, stats: dict[str, Any], base: dict[str, Any] | None, threshold: float) -> Comparison:
+    """One item against its baseline entry (None: nothing to compare with)."""
+    key, median_s = key_of(stats), float(stats["median_s"])
+    if base is None or not base["median_s"] or base["median_s"] <= 0:
+        return Comparison(node_id, key, None, median_s, threshold, None, "new")
+    change = median_s / base["median_s"] - 1.0
+    rounds = list(stats.get("rounds_s") or [])
+    p = mann_whitney_greater(rounds, base["rounds"]) if rounds and base["rounds"] else None
+    if change > threshold:
+        status = "regression" if p is None or p < ALPHA else "slower (noise)"
+    else:
+        status = "faster" if change < -threshold else "ok"
+    return Comparison(node_id, key, base["median_s"], median_s, threshold, p, status)
+
+
+def compare(current: dict[str, dict[str, Any]], baseline: Baseline, percent: float | None,
+            per_item: Callable[[dict[str, Any]], float | None] = lambda stats: None) -> list[Comparison]:
+    """Every current item compared (sorted by node id); ``per_item`` returns a fraction or None."""
+    default = (DEFAULT_THRESHOLD if percent is None else percent) / 100.0
+    found = []
+    for node_id, stats in sorted(current.items()):
+        if stats.get("median_s") is None:
+            continue
+        threshold = stats.get("max_slowdown")
+        threshold = per_item(stats) if threshold is None else threshold
+        found.append(compare_item(node_id, stats, baseline.items.get(key_of(stats)),
+                                  default if threshold is None else float(threshold)))
+    return found
+
+
+def machine_change(baseline: Baseline, machine_id: str | None, fingerprint: dict[str, Any] | None) -> list[str]:
+    """What differs between the baseline's machine and this one; [] when it is the same machine."""
+    if baseline.machine_id is None or machine_id is None or baseline.machine_id == machine_id:
+        return []
+    from .fingerprint import differences
+
+    return differences(baseline.fingerprint, fingerprint) or [f"machine id {baseline.machine_id} -> {machine_id}"]

@@ -1,0 +1,48 @@
+"""The gate's result as text: a terminal table and a GitHub Markdown table (same rows)."""
+
+from __future__ import annotations
+
+from .gate import ALPHA, Comparison
+
+HEADER = ("test", "baseline ms", "now ms", "change", "threshold", "p", "verdict")
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1e3:.4g}"
+
+
+def row(c: Comparison) -> tuple[str, ...]:
+    change = "–" if c.change is None else f"{c.percent:+.1f}%"
+    p = "–" if c.p_value is None else f"{c.p_value:.2g}"
+    return (c.node_id, _ms(c.baseline_median_s), _ms(c.median_s), change, f"{c.threshold * 100:g}%", p, c.status)
+
+
+def terminal(comparisons: list[Comparison]) -> list[str]:
+    """Aligned plain-text lines: the header, then one line per item."""
+    rows = [HEADER, *(row(c) for c in comparisons)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    return ["  ".join(text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(r, widths)))
+            .rstrip() for r in rows]
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown(comparisons: list[Comparison], title: str = "") -> str:
+    """A Markdown table (for ``$GITHUB_STEP_SUMMARY`` / PR comments) with a one-line legend."""
+    lines = [f"### {title}", ""] if title else []
+    lines += ["| " + " | ".join(HEADER) + " |", "|---|" + "--:|" * 5 + "---|"]
+    for r in map(row, comparisons):
+        verdict = f"**{r[-1]}**" if r[-1] == "regression" else r[-1]
+        lines.append(f"| `{_md(r[0])}` | " + " | ".join(_md(x) for x in r[1:-1]) + f" | {verdict} |")
+    lines += ["", f"A regression is a median slower than the threshold *and* a one-sided Mann-Whitney U "
+                  f"test on the raw rounds with p < {ALPHA:g} (p – : median only)."]
+    return "\n".join(lines) + "\n"
+
+
+def summary(comparisons: list[Comparison]) -> str:
+    counts: dict[str, int] = {}
+    for c in comparisons:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing compared"

@@ -1,0 +1,98 @@
+"""The noise-aware gate in real pytest sessions: stored runs of a generated benchmark item, then a
+session with an injected slowdown -> exit 6; a baseline from another machine -> "machine changed".
+
+The model really runs, but the rounds are timed with a deterministic clock (pytest-benchmark's
+``--benchmark-timer``): each reading advances 1 ms x ``IPFS_TEST_CLOCK_FACTOR`` with 5 % seeded
+jitter, so these tests check the gate's wiring, not the load of the machine that runs them
+(``benchmarks/gate_false_positives.py`` measures the gate on real timings).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from pytest_ipfs_accel.store import compare
+from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
+from pytest_ipfs_accel.store.writer import Writer
+
+DB = ".ipfs_accel/results.duckdb"
+BERT_CPU = ("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-batch-sizes=1",
+            "--ipfs-benchmark-rounds=20", "--ipfs-benchmark-warmup=1", "--benchmark-timer=fakeclock.clock")
+NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
+FAKE_CLOCK = """
+import os, random
+
+_rng = random.Random(os.environ.get("IPFS_TEST_SEED", "0"))
+_now = 0.0
+
+
+def clock():
+    global _now
+    _now += 0.001 * float(os.environ.get("IPFS_TEST_CLOCK_FACTOR", "1")) * (1 + _rng.uniform(-0.05, 0.05))
+    return _now
+"""
+
+
+@pytest.fixture
+def clocked(pytester, monkeypatch):
+    """The sub-runs time with ``fakeclock.clock``; ``clocked(seed, factor)`` sets the next run's clock."""
+    pytester.makepyfile(fakeclock=FAKE_CLOCK)
+
+    def set_clock(seed: int, factor: float = 1.0) -> None:
+        monkeypatch.setenv("IPFS_TEST_SEED", str(seed))
+        monkeypatch.setenv("IPFS_TEST_CLOCK_FACTOR", str(factor))
+
+    return set_clock
+
+
+def query(pytester, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(pytester.path / DB), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_same_code_passes_and_an_injected_slowdown_exits_6(run, pytester, clocked):
+    for seed in (1, 2):
+        clocked(seed)
+        assert run(*BERT_CPU).ret == 0
+    clocked(3)
+    same = run(*BERT_CPU, "--ipfs-compare=last:2", "--ipfs-fail-on-regression=10%")
+    assert same.ret == 0, same.stdout.str()
+    same.stdout.fnmatch_lines(["*baseline run *, *: 1 of 1 benchmark items compared*fail above 10%*", "no regressions"])
+
+    clocked(4, factor=1.2)  # 20 % slower
+    slow = run(*BERT_CPU, "--ipfs-compare=last:2", "--ipfs-fail-on-regression=10%")
+    assert slow.ret == compare.REGRESSION_EXIT, slow.stdout.str()
+    slow.stdout.fnmatch_lines(["*test*baseline ms*now ms*change*threshold*p*verdict*",
+                               "*ipfs/test_bert.py::test_benchmark?cpu-bs1?*+*%*10%*regression*",
+                               "*benchmark regression beyond the threshold in 1 item(s): exit status 6*"])
+    assert query(pytester, "SELECT node_id, outcome, failure_class FROM test_results WHERE failure_class = 'perf'"
+                 ) == [(NODE, "passed", "perf")]
+    assert query(pytester, "SELECT DISTINCT json_array_length(rounds_s) FROM benchmark_results") == [(20,)]
+
+
+@pytest.mark.slow
+def test_a_baseline_from_another_machine_is_reported_not_failed(run, pytester, clocked):
+    clocked(1)
+    writer = Writer.open(pytester.path / DB)
+    fp = {"cpu": {"model": "Some Other CPU", "flags": []}, "gpus": []}
+    writer.start_run(RunRow(id="20000101-000000-other0", started_at=utcnow() - timedelta(minutes=1),
+                            fingerprint=json.dumps(fp), machine_id="0123456789ab"))
+    writer.add_benchmark(BenchmarkRow("20000101-000000-other0", NODE, model="bert", platform="cpu", precision="fp32",
+                                      batch_size=1, median_s=1e-9, rounds_s=json.dumps([1e-9] * 20)))
+    writer.finish_run("20000101-000000-other0", "finished", 0)
+    writer.close()
+    result = run(*BERT_CPU, "--ipfs-compare=last", "--ipfs-fail-on-regression=10")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*machine changed: cpu model: Some Other CPU -> *not calling anything a regression*",
+                                 "no regressions"])
+    forced = run(*BERT_CPU, "--ipfs-compare=20000101-000000-other0", "--ipfs-fail-on-regression=10",
+                 "--ipfs-compare-any-machine")
+    assert forced.ret == compare.REGRESSION_EXIT
