@@ -14,6 +14,7 @@ import onnxruntime
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
 from pytest_ipfs_accel.backends.onnx_export import SplitInputs, cached_onnx, check_static, input_array, split_inputs
+from pytest_ipfs_accel.dist.benchmark import thread_budget
 
 CPU_EP = "CPUExecutionProvider"
 
@@ -110,6 +111,9 @@ def _session(path: str, device: str) -> Any:
     options.profile_file_prefix = os.path.join(tempfile.gettempdir(), f"ipfs-accel-ort-{os.getpid()}")
     if device != CPU_EP:
         options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
+    threads = thread_budget()
+    if threads is not None:  # an xdist worker: its share of the cores, not all of them
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     try:
         return onnxruntime.InferenceSession(path, options, providers=[device])
     except Exception as e:  # noqa: BLE001 - ORT raises several private exception types

@@ -3,8 +3,9 @@
 Precision is a compile-time hint, so one fp32 IR serves every precision. fp32
 must be asked for explicitly: on AMX/avx512_bf16 CPUs the default hint is bf16.
 Known crash (OpenVINO 2026.4, CPU): the bf16 hint with ``INFERENCE_NUM_THREADS=1``
-SIGFPEs inside ``compile_model`` for decoder LMs; this backend never sets a thread
-count, but run bf16 checks in a subprocess (xdist / forked) to survive it.
+SIGFPEs inside ``compile_model`` for decoder LMs; this backend sets a thread count (an
+xdist worker's share of the cores) only for the other hints; run bf16 checks in a subprocess
+(xdist / forked) to survive it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pytest_ipfs_accel.backends.onnx_export import (
     quiet,
     split_inputs,
 )
+from pytest_ipfs_accel.dist.benchmark import thread_budget
 
 #: Our precision names -> OpenVINO ``INFERENCE_PRECISION_HINT`` values.
 PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
@@ -131,8 +133,17 @@ def _convert(wrapper: FlatOutputs, example: SplitInputs, path: Any) -> None:
     openvino.save_model(model, str(path), compress_to_fp16=False)
 
 
+def _compile_config(hint: str) -> dict[str, Any]:
+    """The precision hint, plus this xdist worker's share of the cores (never for bf16: see above)."""
+    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": hint}
+    threads = thread_budget()
+    if threads is not None and hint != "bf16":
+        config["INFERENCE_NUM_THREADS"] = threads
+    return config
+
+
 def _compile(core: Any, path: str, device: str, hint: str) -> Any:
     try:
-        return core.compile_model(path, device, {"INFERENCE_PRECISION_HINT": hint})
+        return core.compile_model(path, device, _compile_config(hint))
     except Exception as e:  # noqa: BLE001
         raise ExportError.at("OV compile", e) from e

@@ -102,11 +102,37 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+THREADS_ENV = "IPFS_ACCEL_THREADS"
+_FULL: list[bool] = []  # non-empty inside full_threads()
+
+
 def share_cores(workercount: int) -> None:
-    """On a worker, before torch is imported: OpenMP (torch) gets its share of the cores, so N
-    workers do not run N x cores threads (oversubscribed OpenMP barriers slow everything down)."""
-    if "torch" not in sys.modules and workercount > 1:
-        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores() // workercount)))
+    """On a worker, before torch is imported: each runtime gets its share of the cores, so N
+    workers do not run N x cores threads (oversubscribed OpenMP barriers and ONNX Runtime /
+    OpenVINO spin-waits slow everything down). torch reads ``OMP_NUM_THREADS``; the ONNX Runtime
+    and OpenVINO backends ask :func:`thread_budget`."""
+    if workercount > 1:
+        share = str(max(1, cores() // workercount))
+        os.environ.setdefault(THREADS_ENV, share)
+        if "torch" not in sys.modules:
+            os.environ.setdefault("OMP_NUM_THREADS", share)
+
+
+def thread_budget() -> int | None:
+    """Threads a session built now may use: this worker's share of the cores, or None (the
+    runtime's default: every core) outside xdist and inside :func:`full_threads`."""
+    value = os.environ.get(THREADS_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 and not _FULL else None
+
+
+@contextlib.contextmanager
+def full_threads() -> Iterator[None]:
+    """Sessions built inside use every core (a benchmark's runner times like one without xdist)."""
+    _FULL.append(True)
+    try:
+        yield
+    finally:
+        _FULL.pop()
 
 
 @contextlib.contextmanager

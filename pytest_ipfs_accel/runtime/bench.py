@@ -5,6 +5,9 @@ the inputs for the batch size are synthesized and the runner is prepared (export
 once, then one untimed call warms it up. The statistics go to ``item.user_properties`` as
 ``("ipfs_benchmark", {...})``, a dict of plain numbers and strings, so they travel with the
 report to the xdist controller, where the recorder turns them into a ``benchmark_results`` row.
+The dict also carries ``rounds_s`` (the raw per-round seconds, capped at
+``store.schema.MAX_ROUNDS_STORED``) and ``max_slowdown`` (the item's ``ipfs_max_slowdown``
+marker, a fraction, or None): the regression gate's inputs.
 
 Peak memory: ``peak_rss_mb`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the timed
 rounds: the high-water mark of the whole process (imports and earlier items included), not of
@@ -61,6 +64,8 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
     meta = getattr(benchmark, "stats", None)
     if not meta:
         return None
+    from ..store.schema import MAX_ROUNDS_STORED
+
     s = meta.stats
     data = [float(x) for x in s.data]
     median = float(s.median)
@@ -72,19 +77,19 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
         "items_per_s": batch_size / median if median > 0 else None,  # the median, never the mean
         "batch_size": int(batch_size), "runtime": info.get("runtime"), "device": info.get("device"),
         "peak_rss_mb": peak_rss_mb(), "device_memory_mb": None,
+        "rounds_s": data[:MAX_ROUNDS_STORED],  # the raw rounds: the regression gate's input
     }
 
 
 def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
         artifacts=None) -> dict[str, Any] | None:
     """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
+    from ..dist.benchmark import all_cores, device_lock, full_threads
     from ..store.bench_options import timing
-
-    from ..dist.benchmark import all_cores, device_lock
 
     found = checks.require(platform)  # skip before building anything when the platform is absent
     # building and exporting never overlaps a timing on the device elsewhere (xdist workers) ...
-    with device_lock(found.device, shared=True):
+    with device_lock(found.device, shared=True), full_threads():  # sessions time with every core, as without xdist
         inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
         runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
     # ... and timings on one device take turns, across processes
@@ -106,7 +111,10 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
         return None
     if torch is not None:
         result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
-    result.update(model=model.name, platform=platform, precision=precision)
+    from ..store.gate import marker_slowdown
+
+    result.update(model=model.name, platform=platform, precision=precision,
+                  max_slowdown=marker_slowdown(request.node))
     benchmark.extra_info.update({k: result[k] for k in (
         "model", "platform", "runtime", "device", "precision", "batch_size", "items_per_s", "p90_s", "p99_s",
         "peak_rss_mb", "device_memory_mb")})

@@ -107,10 +107,11 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
     work ran elsewhere than asked fails with class ``fallback``.
     """
     from ..backends.base import BackendUnavailable, ExportError, get_backend
+    from ..dist.benchmark import thread_budget
 
     found = require(platform)
     example = reference(model).inputs if example is None else example
-    key = (model, platform, precision, _signature(example))
+    key = (model, platform, precision, _signature(example), thread_budget())  # a benchmark's runner may use every core
     if key not in _RUNNERS:
         try:
             backend = get_backend(found.runtime)

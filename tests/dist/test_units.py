@@ -108,3 +108,38 @@ def test_model_scheduling_only_replaces_xdists_default(monkeypatch, args, dist, 
                              invocation_params=SimpleNamespace(args=args), getini=lambda name: [],
                              getoption=lambda name, default=None: dist)
     assert wants_model_scheduling(config) is expected
+
+
+def test_workers_share_the_cores_and_benchmarks_take_them_all(monkeypatch):
+    for name in (benchmark.THREADS_ENV, "OMP_NUM_THREADS"):  # set, then deleted: restored afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    assert benchmark.thread_budget() is None  # no xdist: the runtimes' defaults
+    benchmark.share_cores(1)
+    assert benchmark.thread_budget() is None  # one worker owns every core
+    monkeypatch.setattr(benchmark, "cores", lambda: 8)
+    benchmark.share_cores(3)
+    assert benchmark.thread_budget() == 2
+    with benchmark.full_threads():
+        assert benchmark.thread_budget() is None  # a benchmark's runner is built with every core
+    assert benchmark.thread_budget() == 2
+
+
+def test_onnxruntime_sessions_use_the_worker_share(monkeypatch, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper
+
+    from pytest_ipfs_accel.backends import onnxruntime_backend
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    monkeypatch.setenv(benchmark.THREADS_ENV, "1")
+    session = onnxruntime_backend._session(str(path), onnxruntime_backend.CPU_EP)
+    assert session.get_session_options().intra_op_num_threads == 1
+    with benchmark.full_threads():
+        session = onnxruntime_backend._session(str(path), onnxruntime_backend.CPU_EP)
+    assert session.get_session_options().intra_op_num_threads == 0  # 0: ONNX Runtime's default, every core
