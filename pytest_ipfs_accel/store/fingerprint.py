@@ -2,7 +2,7 @@
 
 ``fingerprint(hardware, packages)`` returns plain JSON-able facts::
 
-    {"cpu": {"model", "arch", "flags": [...], "logical_cores", "physical_cores"},
+    {"cpu": {"model", "arch", "flags": [...], "logical_cores", "physical_cores", "usable_cores"},
      "memory_gb": 62.8, "gpus": [{"vendor", "model", "driver"}],
      "accelerators": [{"name", "runtime", "device", "emulated", "versions": {...}}],
      "os": "...", "packages": {...}}
@@ -10,7 +10,8 @@
 ``flags`` keeps only the ISA extensions that change ML kernels (:data:`FLAGS`: AVX2, AVX-512
 and its BF16/VNNI parts, AMX); ``accelerators`` are the available non-CPU platforms of the run's
 hardware probes, with the versions the probe reported. ``machine_id`` hashes the *stable
-hardware* part only (:func:`stable`: CPU model, arch, flags, core counts, memory in whole GB, GPU
+hardware* part only (:func:`stable`: CPU model, arch, flags, core counts (usable ones too: a
+cpuset or cgroup quota slice is another machine for timing), memory in whole GB, GPU
 models), never package or driver versions, the host name or which platforms this run probed, so
 the same box keeps its id across upgrades and ``--ipfs-hw`` selections. :func:`differences`
 names what differs between two fingerprints ("cpu model: A -> B").
@@ -63,7 +64,20 @@ def cpu(proc: Path = _PROC) -> dict[str, Any]:
     logical = os.cpu_count()
     return {"model": model or _platform.processor() or None, "arch": _platform.machine() or None,
             "flags": [f for f in FLAGS if f in flags], "logical_cores": logical,
-            "physical_cores": len(cores) or logical}
+            "physical_cores": len(cores) or logical, "usable_cores": usable_cores(logical)}
+
+
+def usable_cores(logical: int | None, cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int | None:
+    """The cores this process may use: its CPU affinity (cpuset, ``taskset``), capped by a cgroup v2
+    quota (``docker --cpus``). A CI slice of 2 cores of a 64-core box times like neither."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = logical
+    quota, _, period = _read(cgroup).strip().partition(" ")
+    if quota.isdigit() and period.isdigit() and int(period) > 0:
+        usable = min(usable or 10**6, max(1, -(-int(quota) // int(period))))
+    return usable
 
 
 def memory_gb(proc: Path = _PROC) -> float | None:
@@ -117,6 +131,7 @@ def stable(fp: dict[str, Any]) -> dict[str, Any]:
     mem = fp.get("memory_gb")
     return {"cpu model": c.get("model"), "arch": c.get("arch"), "cpu flags": sorted(c.get("flags") or []),
             "logical cores": c.get("logical_cores"), "physical cores": c.get("physical_cores"),
+            "usable cores": c.get("usable_cores"),
             "memory GB": round(mem) if isinstance(mem, (int, float)) else None,
             "gpus": sorted(str(g.get("model")) for g in fp.get("gpus") or [])}
 
@@ -147,7 +162,10 @@ def differences(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[
 def label(fp: dict[str, Any] | None, mid: str | None) -> str:
     """A short human label: ``AMD EPYC 7763 + cuda (NVIDIA H100) [1a2b3c]``."""
     fp = fp or {}
-    parts = [str((fp.get("cpu") or {}).get("model") or "unknown CPU")]
+    c = fp.get("cpu") or {}
+    parts = [str(c.get("model") or "unknown CPU")]
+    if c.get("usable_cores") and c.get("usable_cores") != c.get("logical_cores"):
+        parts.append(f" ({c['usable_cores']} of {c.get('logical_cores')} cores)")
     gpus = [str(g.get("model")) for g in fp.get("gpus") or [] if g.get("model")]
     accel = [str(a.get("name")) for a in fp.get("accelerators") or [] if (a.get("emulated") or "no") == "no"]
     if accel or gpus:

@@ -71,3 +71,21 @@ def test_accelerators_keep_available_non_cpu_platforms_and_label(tmp_path):
     assert found[0]["versions"] == {"openvino_version": "2025.1"}
     fp = {"cpu": {"model": "EPYC"}, "gpus": [{"model": "H100"}], "accelerators": found}
     assert fingerprint.label(fp, "abcdef123456") == "EPYC + openvino:gpu (H100) [abcdef]"
+
+
+def test_usable_cores_follow_affinity_and_the_cgroup_quota(tmp_path):
+    import os
+
+    from pytest_ipfs_accel.store import fingerprint
+
+    affinity = len(os.sched_getaffinity(0))
+    assert fingerprint.usable_cores(64, tmp_path / "missing") == affinity
+    quota = tmp_path / "cpu.max"
+    quota.write_text("150000 100000\n")  # docker --cpus=1.5 -> 2 usable
+    assert fingerprint.usable_cores(64, quota) == min(affinity, 2)
+    quota.write_text("max 100000\n")  # no quota
+    assert fingerprint.usable_cores(64, quota) == affinity
+    one = fingerprint.fingerprint()
+    sliced = {**one, "cpu": {**one["cpu"], "usable_cores": one["cpu"]["usable_cores"] + 1}}
+    assert fingerprint.machine_id(one) != fingerprint.machine_id(sliced)
+    assert [ln for ln in fingerprint.differences(one, sliced) if ln.startswith("usable cores:")]
