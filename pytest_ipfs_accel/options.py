@@ -18,7 +18,8 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 #: (option, ini key, help, default for the ini key)
 _OPTIONS = (
     ("models", "comma list of models: registry names (bert, t5, ...), transformers model types, "
-               "or local directories holding a saved model. Without it the plugin is inert.", ""),
+               "local directories holding a saved model, or selectors: all, task:<pipeline task>, "
+               "modality:<text|vision|audio|video|text+image|text+audio|...>. Without it the plugin is inert.", ""),
     ("hw", "comma list of platforms (cpu, cuda, rocm, mps, onnxruntime|ort[:EP], openvino[:DEVICE], "
            "qualcomm, webgpu, webnn); default: every platform detected here", ""),
     ("kinds", f"comma list of test kinds to generate ({', '.join(KINDS)}); default: {','.join(DEFAULT_KINDS)} "

@@ -11,11 +11,17 @@ from .render import Rendered, TemplateError, render
 
 
 def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
-    """Registry names, model types or local dirs -> ModelSpecs; bad names are usage errors."""
+    """Registry names, model types, local dirs or selectors (``all``, ``task:..``, ``modality:..``)
+    -> ModelSpecs; bad names and selectors are usage errors."""
     from ..models.registry import InvalidModelNameError, UnknownModelError, resolve
+    from ..models.selection import SelectorError, expand_names
 
+    try:
+        names = expand_names(cfg.models)
+    except SelectorError as exc:
+        raise pytest.UsageError(f"--ipfs-models: {exc}") from None
     specs: dict[str, ModelSpec] = {}
-    for name in cfg.models:
+    for name in names:
         try:
             spec = resolve(name, trust_remote_code=cfg.trust_remote_code)
         except (UnknownModelError, InvalidModelNameError) as exc:

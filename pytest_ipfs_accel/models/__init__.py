@@ -4,7 +4,7 @@ Importing this package is cheap: torch and transformers load only when a model
 is built (:func:`load`) or a generic model type is resolved.
 """
 
-from .loaded import LoadedModel, ModelBuildError, clear_cache, load
+from .loaded import LoadedModel, MissingPackageError, ModelBuildError, clear_cache, load
 from .registry import KEY_MODELS, InvalidModelNameError, UnknownModelError, known_names, resolve
 from .spec import MODALITIES, ModelSpec
 
@@ -13,6 +13,7 @@ __all__ = [
     "MODALITIES",
     "InvalidModelNameError",
     "LoadedModel",
+    "MissingPackageError",
     "ModelBuildError",
     "ModelSpec",
     "UnknownModelError",

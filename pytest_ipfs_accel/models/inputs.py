@@ -5,7 +5,9 @@ Every row of a batch is drawn from its own ``torch.Generator`` seeded with
 ``seed + i``. ``knobs`` adjust the synthesis (from :mod:`.overrides` or found by
 probing): ``text_len``, ``image_size``, ``n_image_tokens``, ``n_image_patches``,
 ``image_sizes``, ``n_audio_tokens``, ``audio_layout`` (``BFT``/``BTF``/``B1TF``),
-``n_frames``, ``n_samples``, ``wave3d``, ``use_cache_kwarg``.
+``n_frames``, ``n_samples``, ``wave3d``, ``use_cache_kwarg``, ``spectrogram_values``,
+``n_mels``, ``patch_dim``, ``flat_patches``, ``extra_args`` (optional arguments to fill by name, added when a
+forward error names one).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _image_hw(cfg: Any, knobs: dict[str, Any]) -> tuple[int, int]:
     return DEFAULT_IMAGE_PX, DEFAULT_IMAGE_PX
 
 
-def _grid_inputs(key: str, grid_key: str, cfg: Any, g: Any) -> tuple[dict[str, Any], int]:
+def _grid_inputs(key: str, grid_key: str, cfg: Any, knobs: dict[str, Any], g: Any) -> tuple[dict[str, Any], int]:
     """Qwen-VL style flattened patches plus a ``(t, h, w)`` grid; returns inputs and token count."""
     import torch
 
@@ -82,7 +84,8 @@ def _grid_inputs(key: str, grid_key: str, cfg: Any, g: Any) -> tuple[dict[str, A
     patch = config_int(cfg, ("patch_size",), 16)
     channels = config_int(cfg, ("num_channels", "in_channels", "in_chans"), 3)
     side = 2 * merge
-    flat = torch.randn(side * side, channels * temporal * patch * patch, generator=g)
+    width = knobs.get("patch_dim") or channels * temporal * patch * patch
+    flat = torch.randn(side * side, width, generator=g)
     return {key: flat, grid_key: torch.tensor([[1, side, side]])}, side * side // (merge * merge)
 
 
@@ -96,12 +99,35 @@ def _dense_pixels(
     h, w = _image_hw(cfg, knobs)
     patch = config_value(cfg, ("patch_size",), 16)
     patch = patch if _int(patch) else (patch[-1] if isinstance(patch, (list, tuple)) else 16)
+    flat = knobs.get("flat_patches") or (channels * patch * patch if params.get("spatial_shapes") else 0)
+    if flat:  # NaViT-style: (1, patches, C*p*p) plus the grid that places them
+        return _flat_patches(key, params, flat, g), FLAT_GRID * FLAT_GRID
     shape = (1, frames, channels, h, w) if frames else (1, channels, h, w)
     out = {key: torch.randn(*shape, generator=g)}
     if "image_sizes" in params and (params["image_sizes"] or knobs.get("image_sizes")):
         out["image_sizes"] = torch.tensor([[h, w]])
+    if "target_sizes" in params:  # the patch grid of each image (MiniCPM-V style)
+        out["target_sizes"] = torch.tensor([[h // patch, w // patch]])
     seq = config_value(cfg, ("image_seq_length", "mm_tokens_per_image", "num_image_tokens", "num_query_tokens"))
     return out, seq if _int(seq) else max(1, frames) * max(1, (h // patch) * (w // patch))
+
+
+FLAT_GRID = 4
+
+
+def _flat_patches(key: str, params: dict[str, bool], width: int, g: Any) -> dict[str, Any]:
+    """A 4x4 grid of flattened patches, with the shape / mask / position companions the forward takes."""
+    import torch
+
+    n = FLAT_GRID * FLAT_GRID
+    out = {key: torch.randn(1, n, width, generator=g)}
+    companions = {
+        "spatial_shapes": lambda: torch.tensor([[FLAT_GRID, FLAT_GRID]]),
+        "pixel_attention_mask": lambda: torch.ones(1, n, dtype=torch.long),
+        "pixel_position_ids": lambda: torch.cartesian_prod(torch.arange(FLAT_GRID), torch.arange(FLAT_GRID))[None],
+    }
+    out.update({k: make() for k, make in companions.items() if k in params})
+    return out
 
 
 def _pixels(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], g: Any) -> tuple[dict[str, Any], list[int]]:
@@ -118,8 +144,8 @@ def _pixels(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], g: Any) ->
     video = key == "pixel_values_videos"
     token = _token(cfg, "video") if video else None
     token = _token(cfg, "image") if token is None else token
-    if grid_key and (key != "pixel_values" or grid_key == "image_grid_thw"):
-        out, n_tok = _grid_inputs(key, grid_key, cfg, g)
+    if grid_key and (key != "pixel_values" or grid_key == "image_grid_thw" or params[grid_key]):
+        out, n_tok = _grid_inputs(key, grid_key, cfg, knobs, g)
     else:
         frames = config_int(cfg, ("num_frames",), 0)
         if video or (frames > 1 and token is None):  # a video model: frames from the config
@@ -140,6 +166,7 @@ def _audio(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], g: Any) -> 
         mel = config_int(cfg, ("num_mel_bins", "feature_size", "input_feat_per_channel", "n_mels"), DEFAULT_MELS)
         if _int(getattr(cfg, "input_channels", None)) and _int(getattr(cfg, "input_feat_per_channel", None)):
             mel = cfg.input_feat_per_channel * cfg.input_channels
+        mel = knobs.get("n_mels") or mel
         source_pos = config_int(cfg, ("max_source_positions",), 0)
         frames = knobs.get("n_frames") or (2 * source_pos if 0 < source_pos <= 1500 else DEFAULT_FRAMES)
         layout = knobs.get("audio_layout", "BFT")
@@ -151,6 +178,9 @@ def _audio(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], g: Any) -> 
     elif "input_values" in params:
         samples = knobs.get("n_samples", DEFAULT_SAMPLES)
         shape = (1, 1, samples) if knobs.get("wave3d") else (1, samples)
+        if knobs.get("spectrogram_values"):  # AST-style: a (time, mel) spectrogram named input_values
+            mel = config_int(cfg, ("num_mel_bins", "feature_size", "n_mels"), DEFAULT_MELS)
+            shape = (1, config_int(cfg, ("max_length",), DEFAULT_FRAMES), mel)
         out["input_values"] = torch.randn(*shape, generator=g)
     token = _token(cfg, "audio")
     if not out or token is None or "input_ids" not in params:
@@ -211,11 +241,43 @@ def _required(params: dict[str, bool], inputs: dict[str, Any], cfg: Any, g: Any)
         elif name == "token_type_ids" and ids is not None:
             out[name] = torch.zeros_like(ids)
         elif name in ("past_values", "past_observed_mask"):  # PatchTST-style forecasting window
-            shape = (1, config_int(cfg, ("context_length",), 32), config_int(cfg, ("num_input_channels",), 1))
+            lags = config_value(cfg, ("lags_sequence",), None) or [0]  # history = context + the largest lag
+            length = config_int(cfg, ("context_length",), 32) + max(lags)
+            shape = (1, length, config_int(cfg, ("num_input_channels",), 1))
             out[name] = torch.randn(*shape, generator=g) if name == "past_values" else torch.ones(*shape)
         else:
-            raise InputGap(f"no rule for required forward argument {name!r}")
+            out[name] = _by_name(name, cfg, ids, g)
     return out
+
+
+def _fillable(name: str) -> bool:
+    """Whether :func:`_by_name` has a rule for an argument name."""
+    return name.endswith(_FLOAT_SUFFIXES + ("_ids", "mask")) or name in ("ids", "latents") or "pixel_values" in name
+
+
+_FLOAT_SUFFIXES = ("_embeds", "_embeddings", "hidden_states", "_features", "_feats")
+
+
+def _by_name(name: str, cfg: Any, ids: Any, g: Any) -> Any:
+    """A required argument no modality rule produced, from its name's suffix and the config widths."""
+    import torch
+
+    seq = ids.shape[1] if ids is not None else config_int(cfg, ("num_query_tokens", "num_queries"), TEXT_LEN)
+    if name == "latents":  # audio-codec decoders: channels-first latent frames
+        width = config_int(cfg, ("latent_dim", "codebook_dim", "hidden_size"), 64)
+        return torch.randn(1, width, AUDIO_TOKENS, generator=g)
+    if name.endswith(_FLOAT_SUFFIXES):
+        width = config_int(cfg, ("hidden_size", "d_model", "embed_dim"), 64)
+        return torch.randn(1, seq, width, generator=g)
+    if name.endswith("_ids") or name == "ids":
+        return _random_ids(cfg, seq, g)
+    if name.endswith("mask"):
+        return torch.ones(1, seq, dtype=torch.long)
+    if "pixel_values" in name:  # "high_res_pixel_values" -> the high_res_vision_config's image size
+        tower = getattr(cfg, name.split("pixel_values")[0] + "vision_config", None)
+        h, w = _image_hw(tower if tower is not None and not isinstance(tower, dict) else cfg, {})
+        return torch.randn(1, config_int(cfg, ("num_channels",), 3), h, w, generator=g)
+    raise InputGap(f"no rule for required forward argument {name!r}")
 
 
 def synthesize_row(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -228,6 +290,9 @@ def synthesize_row(params: dict[str, bool], cfg: Any, knobs: dict[str, Any], see
     inputs = {**pixels, **audio}
     inputs.update(_text(params, cfg, knobs, g, image_tokens + audio_tokens))
     inputs.update(_required(params, inputs, cfg, g))
+    for name in knobs.get("extra_args", ()):  # optional arguments an error said were needed
+        if name in params and name not in inputs:
+            inputs[name] = _by_name(name, cfg, inputs.get("input_ids"), g)
     if "use_cache" in params or ("cache" in params and knobs.get("use_cache_kwarg", True)):
         inputs["use_cache"] = False  # ``cache`` models usually forward use_cache via **kwargs
     return inputs
@@ -249,7 +314,7 @@ def synthesize(
 
 
 _MISMATCH = re.compile(
-    r"(image|video|audio|multimodal) features and \w+ tokens do not match\W+tokens:?\s*"
+    r"(image|video|audio|multimodal) features and (?:\w+ )?tokens do not match\W+tokens:?\s*"
     r"(?:tensor\()?(\d+)\)?,?\s*features:?\s*(?:tensor\()?(\d+)",
     re.I,
 )
@@ -272,6 +337,12 @@ def _placeholder_fix(error: str, knobs: dict[str, Any], hidden: int) -> dict[str
     return None
 
 
+_MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \(\d+x(\d+) and (\d+)x\d+\)")
+_PATCH_WIDTH = re.compile(r"patch width (\d+) but the model expects (\d+)")
+_NORM = re.compile(r"normalized_shape=\[(\d+)\], expected input with shape")
+_PAIRS = re.compile(r"\(batch_size, (\d+), num_channels")
+
+
 def next_knobs(
     error: str, knobs: dict[str, Any], inputs: dict[str, Any], params: dict[str, bool], cfg: Any
 ) -> dict[str, Any] | None:
@@ -282,15 +353,31 @@ def next_knobs(
         return fixed
     if "'use_cache'" in error and "use_cache" not in params and knobs.get("use_cache_kwarg", True):
         return {**knobs, "use_cache_kwarg": False}
+    flat = next((inputs[k] for k in ("pixel_values", "hidden_states", "pixel_values_videos") if k in inputs), None)
+    widths = _MATMUL.search(error) or _PATCH_WIDTH.search(error)
+    if widths and flat is not None and int(widths.group(1)) == flat.shape[-1]:
+        if flat.dim() == 2 and not knobs.get("patch_dim"):  # flattened patches of another width
+            return {**knobs, "patch_dim": int(widths.group(2))}
+        if flat.dim() == 4 and not knobs.get("flat_patches"):  # images where the tower wants patches
+            return {**knobs, "flat_patches": int(widths.group(2))}
+    named = [p for p in params if p not in inputs and re.search(rf"\b{re.escape(p)}\b", error)]
+    if named and _fillable(named[0]):  # "encoder_hidden_states must be given ...": add that argument
+        return {**knobs, "extra_args": (*knobs.get("extra_args", ()), named[0])}
+    norm = _NORM.search(error)
+    if norm and "input_features" in inputs and not knobs.get("n_mels"):  # stacked frames: wider features
+        return {**knobs, "n_mels": int(norm.group(1)), "audio_layout": "BTF", "_layouts": 2}
     tried = knobs.get("_layouts", 0)
     if "input_features" in inputs and tried < 2:
         return {**knobs, "audio_layout": ("BTF", "B1TF")[tried], "_layouts": tried + 1}
     if "input_values" in inputs and not knobs.get("wave3d"):
         return {**knobs, "wave3d": True}
+    if "input_values" in inputs and not knobs.get("spectrogram_values"):
+        return {**knobs, "wave3d": False, "spectrogram_values": True}
     pixels = inputs.get("pixel_values")
     patches = knobs.get("n_image_patches", 0)
-    if pixels is not None and "expected 5, got 4" in error and not patches:
-        return {**knobs, "n_image_patches": 1}
+    if pixels is not None and not patches and ("expected 5, got 4" in error or "5D tensor" in error):
+        pairs = _PAIRS.search(error)  # "(batch_size, 2, num_channels, ...)": image pairs
+        return {**knobs, "n_image_patches": int(pairs.group(1)) if pairs else 1}
     if pixels is not None and "image_sizes" in params:
         if not knobs.get("image_sizes"):
             return {**knobs, "image_sizes": True}

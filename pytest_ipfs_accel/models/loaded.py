@@ -8,8 +8,11 @@ and caches the result per ``(spec, seed)`` in this process.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +20,8 @@ from . import inputs as synth
 from .overrides import OVERRIDES
 from .pretrained import load_pretrained, weights_stamp
 from .spec import ModelSpec
-from .tiny_config import LEVELS, make_config
+from .config_fixes import forward_patch
+from .tiny_config import LAYERS, LEVELS, PARAM_CAP, SMALL_LEVELS, deep_merge, make_config
 
 if TYPE_CHECKING:
     import torch
@@ -26,6 +30,31 @@ if TYPE_CHECKING:
 
 class ModelBuildError(RuntimeError):
     """A model that cannot be built or loaded; the message names it and says why."""
+
+
+class MissingPackageError(ModelBuildError):
+    """The architecture needs an optional package that is not installed (counted apart from failures)."""
+
+    def __init__(self, model: str, package: str) -> None:
+        self.package = package
+        super().__init__(f"{model}: needs package {package} (pip install {package})")
+
+
+#: transformers' ``requires_backends`` names -> pip distribution names.
+PIP_NAMES = {"PIL": "pillow", "vision": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn",
+             "sentencepiece": "sentencepiece", "detectron2": "detectron2"}
+_REQUIRES = re.compile(r"requires the ([\w.\-]+) library but it was not found")
+
+
+def missing_package(exc: BaseException) -> str | None:
+    """The pip name of the package an ImportError (or transformers' backend check) says is missing."""
+    m = _REQUIRES.search(str(exc))
+    if m:
+        return PIP_NAMES.get(m.group(1), m.group(1).lower())
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        return PIP_NAMES.get(top, top)
+    return None
 
 
 @dataclass
@@ -109,11 +138,25 @@ def _per_item_rows(value: Any) -> bool:
     return len({(t.shape[-1], t.dtype) for t in value}) == 1
 
 
-def _build_tiny(spec: ModelSpec, level: str, seed: int) -> tuple[Any, Any]:
+def _check_size(config: Any, trust_remote_code: bool) -> None:
+    """Refuse configs whose model would exceed :data:`PARAM_CAP` (counted on the meta device)."""
     import torch
     from transformers import AutoModel
 
-    config = make_config(spec.model_type, level, OVERRIDES.get(spec.model_type, {}).get("config"))
+    with torch.device("meta"):
+        meta = AutoModel.from_config(config, trust_remote_code=trust_remote_code)
+    n = sum(p.numel() for p in meta.parameters())
+    if n > PARAM_CAP:
+        raise ValueError(f"{n / 1e6:.0f}M parameters even with {LAYERS} layers (cap {PARAM_CAP / 1e6:.0f}M)")
+
+
+def _build_tiny(spec: ModelSpec, level: str, seed: int, patch: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModel
+
+    config = make_config(spec.model_type, level, patch)
+    if level not in SMALL_LEVELS:
+        _check_size(config, spec.trust_remote_code)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = AutoModel.from_config(config, trust_remote_code=spec.trust_remote_code)
@@ -140,7 +183,8 @@ def _probe(loaded: LoadedModel) -> LoadedModel:
 
 def _reason(exc: BaseException) -> str:
     """``Type: first non-blank line of the message`` (bounded)."""
-    line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    line = " ".join(lines[:2]) if lines and lines[0].endswith(":") else (lines[0] if lines else "")
     return f"{type(exc).__name__}: {line}"[:400]
 
 
@@ -156,28 +200,50 @@ def build(spec: ModelSpec, seed: int = 0) -> LoadedModel:
     if spec.source != "tiny":
         raise ModelBuildError(f"model {spec.name!r}: unsupported source {spec.source!r}")
     errors: list[str] = []
+    model: Any = None
     for level in LEVELS:
-        try:
-            model, config = _build_tiny(spec, level, seed)
-            return _probe(LoadedModel(spec, model, config, seed, dict(knobs), level))
-        except Exception as exc:  # noqa: BLE001 - try the next level, report all
-            errors.append(f"[{level}] {_reason(exc)}")
-            if isinstance(exc, ImportError):  # a missing package: no level will help
-                break
+        patch = OVERRIDES.get(spec.model_type, {}).get("config")
+        for attempt in range(2):  # the second try carries a config patch read from the forward error
+            stage = "build"
+            try:
+                model, config = _build_tiny(spec, level, seed, patch)
+                stage = "forward"
+                return _probe(LoadedModel(spec, model, config, seed, dict(knobs), level))
+            except Exception as exc:  # noqa: BLE001 - try the next level, report all
+                package = missing_package(exc)
+                if package is not None:  # a missing package: no level will help
+                    raise MissingPackageError(f"model {spec.name!r}", package) from exc
+                extra = forward_patch(config.to_dict(), str(exc)) if stage == "forward" and not attempt else None
+                if extra is None:
+                    errors.append(f"[{level}] {stage}: {_reason(exc)}")
+                    break
+                patch = deep_merge(patch or {}, extra)
+            finally:
+                model = None  # a failed try's model is garbage before the next one is built
     raise ModelBuildError(f"model {spec.name!r} (model_type {spec.model_type!r}): " + "; ".join(errors))
 
 
-_CACHE: dict[tuple[ModelSpec, int], LoadedModel | ModelBuildError] = {}
+#: Models kept by :func:`load`; older ones are dropped so a long sweep's memory stays flat.
+MAX_CACHED = 2
+_CACHE: OrderedDict[tuple[ModelSpec, int], LoadedModel | ModelBuildError] = OrderedDict()
 
 
 def load(spec: ModelSpec, seed: int = 0) -> LoadedModel:
-    """The model for ``spec``: cached per ``(spec, seed)`` (failures too); do not mutate it."""
+    """The model for ``spec``: cached per ``(spec, seed)`` (failures too); do not mutate it.
+
+    At most :data:`MAX_CACHED` entries are kept (least recently used dropped first).
+    """
     key = (spec, seed)
     if key not in _CACHE:
+        while len(_CACHE) >= MAX_CACHED:
+            _CACHE.popitem(last=False)
         try:
             _CACHE[key] = build(spec, seed)
         except ModelBuildError as exc:
+            exc.__traceback__ = None  # keep no frames (and no model) alive through the cached error
+            exc.__cause__ = exc.__context__ = None
             _CACHE[key] = exc
+    _CACHE.move_to_end(key)
     hit = _CACHE[key]
     if isinstance(hit, ModelBuildError):
         raise hit
@@ -185,5 +251,6 @@ def load(spec: ModelSpec, seed: int = 0) -> LoadedModel:
 
 
 def clear_cache() -> None:
-    """Forget every model built by :func:`load` in this process."""
+    """Forget every model built by :func:`load` in this process and free its memory."""
     _CACHE.clear()
+    gc.collect()

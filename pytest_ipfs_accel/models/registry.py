@@ -185,6 +185,7 @@ def _key_spec(name: str, trust_remote_code: bool) -> ModelSpec:
     return ModelSpec(name, model_type, modality, task, trust_remote_code=trust_remote_code)
 
 
+@functools.lru_cache(maxsize=None)
 def _type_spec(model_type: str, trust_remote_code: bool) -> ModelSpec:
     modality = infer_modality(_default_config_dict(model_type), model_type)
     return ModelSpec(normalize(model_type), model_type, modality, DEFAULT_TASK, trust_remote_code=trust_remote_code)

@@ -7,7 +7,10 @@ are applied recursively to sub-configs. Per-architecture fixes live as data in
 * ``"tiny"``: width 64, 4 heads of 16, FFN 128, 2 layers, 4 experts / top-2,
   vocab capped at 1024 (special ids above the cap are remapped below it),
   positions <= 512, ViT images <= 64 px;
-* ``"wide"``: like ``tiny`` but vocab, positions and image geometry are kept.
+* ``"wide"``: like ``tiny`` but vocab, positions and image geometry are kept;
+* ``"layers"``: only depth and expert counts are reduced (every width as shipped), for
+  architectures whose widths are coupled in ways the rules miss; the built model must
+  stay under :data:`PARAM_CAP` parameters (checked on the meta device).
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-LEVELS = ("tiny", "wide")
+from .config_fixes import MAX_FIXES, fill_nones, fix_from_error, follow_hidden
+
+LEVELS = ("tiny", "wide", "layers")
+SMALL_LEVELS = ("tiny", "wide")
+PARAM_CAP = 300_000_000
 
 WIDTH, HEADS, HEAD_DIM, INTER, LAYERS, EXPERTS, TOP_K = 64, 4, 16, 128, 2, 4, 2
 VOCAB_CAP, MAX_POSITIONS, IMAGE_PX = 1024, 512, 64
@@ -165,7 +172,7 @@ def _shrink_scalars(d: dict[str, Any], level: str, stage_counts: set[int]) -> bo
             d[k] = [min(x, 1) for x in v]
         elif k in STRUCTURAL_CAPS and is_int(v) and v > STRUCTURAL_CAPS[k]:
             d[k] = STRUCTURAL_CAPS[k]
-        elif k in WIDTH_CAPS and is_int(v) and v > WIDTH_CAPS[k]:
+        elif level in SMALL_LEVELS and k in WIDTH_CAPS and is_int(v) and v > WIDTH_CAPS[k]:
             d[k] = WIDTH_CAPS[k]
             changed_width = changed_width or WIDTH_CAPS[k] == WIDTH
     return changed_width
@@ -262,7 +269,7 @@ def _trim_layer_lists(d: dict[str, Any], orig_n: int, n: int) -> None:
         d.pop("out_features", None)
         if isinstance(oi, list):
             mapped = [max(1, _map_index(x, orig_n, n) + (x > 0)) if x >= 0 else x for x in oi]
-            d["out_indices"] = [min(x, n) for x in mapped]
+            d["out_indices"] = sorted(dict.fromkeys(min(x, n) for x in mapped))
 
 
 def shrink_dict(d: dict[str, Any], level: str) -> None:
@@ -271,10 +278,15 @@ def shrink_dict(d: dict[str, Any], level: str) -> None:
     count_key = next((k for k in LAYER_KEYS if is_int(d.get(k)) and 0 < d[k] and d[k] not in stage_counts), None)
     orig_n = d[count_key] if count_key else None
     orig_heads = d.get("num_attention_heads")
+    fill_nones(d, before=True)
+    before = {k: v for k, v in d.items() if is_int(v)}
     changed_width = _shrink_scalars(d, level, stage_counts)
-    _fix_couplings(d, orig_heads, changed_width)
+    if level in SMALL_LEVELS:
+        _fix_couplings(d, orig_heads, changed_width)
+        follow_hidden(d, before)
     if level == "tiny":
         _shrink_geometry(d)
+    fill_nones(d, before=False)
     n = d.get(count_key) if count_key else None
     if orig_n and is_int(n) and n < orig_n:
         _trim_layer_lists(d, orig_n, n)
@@ -311,6 +323,16 @@ def _vision_px(d: dict[str, Any]) -> Any:
     return d["vision_config"].get("image_size") if isinstance(d.get("vision_config"), dict) else None
 
 
+def _fit_image_tokens(d: dict[str, Any]) -> None:
+    """Pooled image tokens (``mm_tokens_per_image``) cannot outnumber a shrunk tower's patches."""
+    vc = d.get("vision_config")
+    if not isinstance(vc, dict) or not is_int(d.get("mm_tokens_per_image")):
+        return
+    px, patch = vc.get("image_size"), vc.get("patch_size")
+    if is_int(px) and is_int(patch) and patch > 0:
+        d["mm_tokens_per_image"] = min(d["mm_tokens_per_image"], (px // patch) ** 2)
+
+
 def _scale_pinpoints(d: dict[str, Any], old_px: Any, new_px: Any) -> None:
     """LLaVA-NeXT-style anyres resolutions follow a shrunk vision tower image size."""
     pins = d.get("image_grid_pinpoints")
@@ -335,8 +357,10 @@ def shrink_config_dict(d: dict[str, Any], level: str, patch: dict[str, Any] | No
         d.pop(k, None)
     old_px = _vision_px(d)
     shrink_dict(d, level)
-    _qwen_vl_mrope(d)
+    if level in SMALL_LEVELS:
+        _qwen_vl_mrope(d)
     _scale_pinpoints(d, old_px, _vision_px(d))
+    _fit_image_tokens(d)
     if level == "tiny":
         _remap_tokens(d, _token_remap(special_token_ids(d), VOCAB_CAP))
     d = deep_merge(d, patch or {})
@@ -349,4 +373,11 @@ def make_config(model_type: str, level: str = "tiny", patch: dict[str, Any] | No
     from transformers import AutoConfig
 
     base = AutoConfig.for_model(model_type)
-    return type(base).from_dict(shrink_config_dict(base.to_dict(), level, patch))
+    d = shrink_config_dict(base.to_dict(), level, patch)
+    for attempt in range(MAX_FIXES + 1):
+        try:
+            return type(base).from_dict(d)
+        except Exception as exc:  # a strict config naming the fields it wants equal: fix, retry
+            if attempt == MAX_FIXES or not fix_from_error(d, str(exc)):
+                raise
+    raise AssertionError("unreachable")

@@ -117,9 +117,13 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     data.benchmarks = queries.benchmarks(con, run_id)
     data.history = _history(con, history)
     data.baseline, data.regressions = _regressions(con, run_id)
+    from .coverage import section
     from .fleet import machines
 
     data.machines, data.by_machine = machines(con)
+    coverage = section(con, [run_id])  # a sweep (--ipfs-models=all, task:..., modality:...): its matrix
+    if coverage is not None:
+        data.sections.append(Section(*coverage))
     return data
 
 

@@ -67,18 +67,20 @@ def require(platform: str):
 def loaded(model: ModelRef):
     """The built (tiny) or loaded (local path) torch model; cached per process.
 
-    Missing torch/transformers skips (the install hint says which extra); a model that
-    cannot be built fails with the builder's one-line reason, not a deep traceback.
+    Missing torch/transformers, or an optional package the architecture needs, skips (the
+    reason names the package to install); a model that cannot be built fails with the builder's one-line reason, not a deep traceback.
     """
     try:
-        from ..models.loaded import ModelBuildError, load
+        from ..models.loaded import MissingPackageError, ModelBuildError, load
     except ModuleNotFoundError as exc:
         _skip(f"{model.name}: python package {exc.name!r} is not installed "
               "(pip install 'pytest-ipfs-accel[torch]')")
     try:
         return load(model.spec(), seed=model.seed)
     except ModelBuildError as exc:
-        reason = str(exc)
+        reason, missing = str(exc), isinstance(exc, MissingPackageError)
+    if missing:  # an architecture that needs an optional package (timm, natten, ...): counted apart
+        _skip(reason)
     pytest.fail(reason, pytrace=False)  # outside the except: no "during handling" chain
 
 
