@@ -10,6 +10,8 @@ xdist worker's share of the cores) only for the other hints; run bf16 checks in 
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from typing import Any
 
@@ -123,7 +125,35 @@ def _executing_device(compiled: Any, device: str) -> str:
     return ",".join(actual)
 
 
+@functools.cache
+def _telemetry_off() -> None:
+    """Keep OpenVINO's converter from sending usage telemetry from inside a test run.
+
+    Without an opt-out file, ``convert_model`` sends each telemetry event from a forked copy of
+    this (torch-sized) process: ~80 forks per model, a third of the conversion time here, spent
+    mostly in the kernel, and network traffic nobody asked a test run for. The converter skips
+    telemetry when ``CI=true``; its singleton is created once that way, so nothing is written to
+    the user's home either. The user's own opt-in/out file is left alone.
+    """
+    try:
+        from openvino.tools.ovc import telemetry_utils
+    except ImportError:
+        return
+    saved = os.environ.get("CI")
+    os.environ["CI"] = "true"
+    try:
+        telemetry_utils.init_ovc_telemetry().consent = False
+    except Exception:  # noqa: BLE001 - a telemetry change must never break a conversion
+        pass
+    finally:
+        if saved is None:
+            os.environ.pop("CI", None)
+        else:
+            os.environ["CI"] = saved
+
+
 def _convert(wrapper: FlatOutputs, example: SplitInputs, path: Any) -> None:
+    _telemetry_off()
     try:
         with quiet(), torch.no_grad():
             model = openvino.convert_model(wrapper, example_input=example.tensors)

@@ -38,3 +38,23 @@ def test_bf16_hint_runs_bf16_within_its_tolerance(bert: Any, artifact_cache: Art
 def test_unknown_precision_is_rejected(bert: Any) -> None:
     with pytest.raises(ValueError, match="precision 'int4'"):
         get_backend("openvino").prepare(bert, bert.inputs(), "CPU", "int4")
+
+
+def test_conversion_sends_no_telemetry_from_forked_processes(monkeypatch):
+    """OpenVINO's converter forks this process per telemetry event unless told not to."""
+    import os
+
+    import openvino
+    import torch
+
+    from pytest_ipfs_accel.backends import openvino_backend
+
+    monkeypatch.setenv("CI", "")
+    monkeypatch.delenv("CI")  # the converter turns telemetry off by itself under CI=true
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    openvino_backend._telemetry_off.__wrapped__()
+    openvino.convert_model(torch.nn.Linear(4, 4), example_input=torch.zeros(1, 4))
+    assert forks == []
+    assert "CI" not in os.environ  # the switch is restored
