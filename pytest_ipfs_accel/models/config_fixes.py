@@ -22,7 +22,7 @@ MAX_FIXES = 4
 NONE_DEFAULTS = {"prediction_length": 8}
 MOE_NONE_DEFAULTS = {"num_experts_per_tok": 2, "top_k_experts": 2, "n_group": 1, "topk_group": 1}
 EXPERT_COUNT_KEYS = ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts")
-#: A free id for an image placeholder a vision-language default leaves unset (+1: audio).
+#: A free id for an image placeholder a vision-language default leaves unset (+1: audio, +2: video).
 IMAGE_TOKEN_ID = 1000
 _EQUAL = re.compile(r"\bmust (?:be equal(?: to)?|equal|match)\b", re.I)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -40,7 +40,8 @@ def fill_nones(d: dict[str, Any], before: bool) -> None:
             if k in d and d[k] is None:
                 d[k] = v
         for tower, keys, token in (("vision_config", ("image_token_id", "image_token_index"), IMAGE_TOKEN_ID),
-                                   ("audio_config", ("audio_token_id", "audio_token_index"), IMAGE_TOKEN_ID + 1)):
+                                   ("audio_config", ("audio_token_id", "audio_token_index"), IMAGE_TOKEN_ID + 1),
+                                   ("vision_config", ("video_token_id", "video_token_index"), IMAGE_TOKEN_ID + 2)):
             for k in keys if isinstance(d.get(tower), dict) else ():
                 if k in d and d[k] is None:
                     d[k] = token
@@ -96,8 +97,29 @@ def _apply(d: dict[str, Any], left: str, right: str) -> bool:
     return True
 
 
+#: "`text_config.num_hidden_layers` (72) must be equal to the number of `layer_types` (2)": the
+#: message states the value it wants, so the named (possibly dotted) field takes it.
+_LITERAL = re.compile(r"`([A-Za-z_][\w.]*)` \((\d+)\) must (?:be equal(?: to)?|equal|match)\b[^()]*\((\d+)\)")
+
+
+def _set_literal(d: dict[str, Any], message: str) -> bool:
+    m = _LITERAL.search(message)
+    if m is None:
+        return False
+    *path, key = m.group(1).split(".")
+    holder: Any = d
+    for k in path:
+        holder = holder.get(k) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict) or not _is_int(holder.get(key)) or holder[key] == int(m.group(3)):
+        return False
+    holder[key] = int(m.group(3))
+    return True
+
+
 def fix_from_error(d: dict[str, Any], message: str) -> bool:
     """Apply one "X must equal Y" fix from ``message`` to config dict ``d``; True when changed."""
+    if _set_literal(d, message):
+        return True
     for line in message.splitlines():
         parts = _EQUAL.split(line, maxsplit=1)
         if len(parts) != 2:

@@ -54,7 +54,7 @@ WIDTH_CAPS: dict[str, int] = {
     **_caps(
         "hidden_size d_model n_embd n_embed embed_dim embedding_size embedding_dim hidden_dim "
         "word_embed_proj_dim projection_dim out_hidden_size text_hidden_size encoder_hidden_size "
-        "output_hidden_size projector_hidden_size vision_hidden_size audio_hidden_size "
+        "output_hidden_size projector_hidden_size projection_hidden_size vision_hidden_size audio_hidden_size "
         "pooler_output_size projection_hidden_dim attention_hidden_size hidden_size_global d_embed "
         "model_dim text_embed_dim vision_embed_dim image_text_hidden_size decoder_hidden_size "
         "encoder_hidden_dim memory_attention_hidden_size memory_encoder_hidden_size "
@@ -193,6 +193,8 @@ def _fix_couplings(d: dict[str, Any], orig_heads: Any, changed_width: bool) -> N
     if is_int(d.get("mamba_n_heads")) and is_int(d.get("mamba_d_head")):
         d["mamba_d_head"] = HEAD_DIM
         d["mamba_n_heads"] = (d.get("mamba_expand") or 2) * d.get("hidden_size", WIDTH) // HEAD_DIM
+        if is_int(d.get("mamba_d_ssm")):  # an explicit SSM width must equal heads x head size
+            d["mamba_d_ssm"] = d["mamba_n_heads"] * d["mamba_d_head"]
     if changed_width:  # per-stage head lists (swin-like) follow the narrowed embedding
         for k in ("num_heads", "num_attention_heads"):
             if isinstance(d.get(k), list) and all(is_int(x) for x in d[k]):
@@ -312,7 +314,7 @@ def _qwen_vl_mrope(d: dict[str, Any]) -> None:
     if not (isinstance(vc, dict) and isinstance(tc, dict) and "temporal_patch_size" in vc):
         return
     rp = tc.get("rope_parameters")
-    if isinstance(rp, dict) and "mrope_section" not in rp:
+    if isinstance(rp, dict) and "rope_type" in rp and "mrope_section" not in rp:  # flat, not per layer type
         hd = tc["head_dim"] if is_int(tc.get("head_dim")) else HEAD_DIM
         factor = tc.get("partial_rotary_factor") or rp.get("partial_rotary_factor") or 1.0
         half = max(3, int(hd * factor) // 2)
@@ -325,6 +327,9 @@ def _vision_px(d: dict[str, Any]) -> Any:
 
 def _fit_image_tokens(d: dict[str, Any]) -> None:
     """Pooled image tokens (``mm_tokens_per_image``) cannot outnumber a shrunk tower's patches."""
+    for v in d.values():  # nested multimodal encoders (T5Gemma2's encoder)
+        if isinstance(v, dict) and isinstance(v.get("vision_config"), dict):
+            _fit_image_tokens(v)
     vc = d.get("vision_config")
     if not isinstance(vc, dict) or not is_int(d.get("mm_tokens_per_image")):
         return
