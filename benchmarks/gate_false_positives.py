@@ -83,13 +83,10 @@ def run_once(project: Path, db: Path, args: argparse.Namespace, slowdown: float)
     done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         sys.exit(f"benchmark run failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    import duckdb
+    from pytest_ipfs_accel.store import queries
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute("SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()[0]
-    finally:
-        con.close()
+    with queries.connect(db) as con:
+        return queries.runs(con, limit=1)[0]["id"]
 
 
 def regressed(db: Path, run_id: str, baseline_ids: list[str], threshold: float | None) -> tuple[bool, float]:

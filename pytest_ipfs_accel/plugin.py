@@ -9,16 +9,10 @@ from __future__ import annotations
 import pytest
 
 from . import options
-from .store import gate  # stdlib only: the ipfs_max_slowdown marker's help
+from .markers import HELP as MARKER_HELP
 from .runtime.fixtures import ipfs_artifacts  # noqa: F401  (fixture registered with the plugin)
 
 RUN_CONFIG = pytest.StashKey["options.RunConfig"]()
-MARKERS = (
-    "ipfs_model(name): generated test of model NAME (select with -m \"ipfs_model(name='bert')\")",
-    "ipfs_hw(name): generated test on platform NAME (-m \"ipfs_hw(name='openvino')\")",
-    "ipfs_kind(name): generated test of kind NAME: load, forward, parity, batch, benchmark",
-    gate.MARKER_HELP,
-)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -45,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for marker in MARKERS:
+    for marker in MARKER_HELP:
         config.addinivalue_line("markers", marker)
     cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
     from .expectations.plugin import register as register_expectations

@@ -68,7 +68,8 @@ def loaded(model: ModelRef):
     """The built (tiny) or loaded (local path) torch model; cached per process.
 
     Missing torch/transformers, or an optional package the architecture needs, skips (the
-    reason names the package to install); a model that cannot be built fails with the builder's one-line reason, not a deep traceback.
+    reason names the package to install); a model that cannot be built fails with the
+    builder's one-line reason, not a deep traceback.
     """
     try:
         from ..models.loaded import MissingPackageError, ModelBuildError, load

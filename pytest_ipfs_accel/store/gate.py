@@ -23,16 +23,18 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from ..markers import MAX_SLOWDOWN
+from . import queries
 
 #: Percent slower a median must be before anything is called a regression.
 DEFAULT_THRESHOLD = 10.0
 #: Significance level of the one-sided Mann-Whitney U test.
 ALPHA = 0.01
-MARKER = "ipfs_max_slowdown"
-MARKER_HELP = (f"{MARKER}(fraction): this benchmark item's regression threshold, e.g. 0.3 = fail when the "
-               "median is more than 30% slower than the baseline (overrides --ipfs-fail-on-regression)")
+MARKER = MAX_SLOWDOWN
 
 Key = tuple  # (model, platform, precision, batch_size)
 
@@ -42,12 +44,6 @@ class GateError(ValueError):
 
 
 # -- statistics ------------------------------------------------------------------------------------
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
-
-
 def mann_whitney_greater(new: list[float], base: list[float]) -> float:
     """One-sided p-value that ``new`` tends to be larger than ``base`` (normal approximation with tie
     and continuity corrections); 1.0 when either sample is empty or everything ties."""
@@ -120,14 +116,6 @@ def key_of(row: dict[str, Any]) -> Key:
     return (row.get("model"), row.get("platform"), row.get("precision") or "fp32", int(row.get("batch_size") or 1))
 
 
-def _run_info(con, run_id: str) -> tuple[str | None, dict[str, Any] | None]:
-    cols = {r[1] for r in con.execute("PRAGMA table_info('runs')").fetchall()}
-    if "machine_id" not in cols:
-        return None, None
-    mid, fp = con.execute("SELECT machine_id, fingerprint FROM runs WHERE id = ?", [run_id]).fetchone() or (None, None)
-    return mid, json.loads(fp) if fp else None
-
-
 def resolve(con, ref: str, *, current: str | None = None, machine_id: str | None = None,
             any_machine: bool = False) -> list[str]:
     """The baseline run ids for ``ref`` (see the module docstring); GateError when there are none."""
@@ -157,8 +145,8 @@ def resolve(con, ref: str, *, current: str | None = None, machine_id: str | None
 
 def load(con, run_ids: list[str]) -> Baseline:
     """The baseline items of ``run_ids``: rounds pooled per key, median over the pool (or of medians)."""
-    mid, fp = _run_info(con, run_ids[0])
-    base = Baseline(list(run_ids), mid, fp)
+    first = queries.run(con, run_ids[0]) or {}
+    base = Baseline(list(run_ids), first.get("machine_id"), first.get("fingerprint"))
     pooled: dict[Key, dict[str, Any]] = {}
     for row in current_items(con, run_ids).values():
         entry = pooled.setdefault(key_of(row), {"node_id": row["node_id"], "medians": [], "rounds": [],
@@ -169,16 +157,14 @@ def load(con, run_ids: list[str]) -> Baseline:
     for key, entry in pooled.items():
         rounds = entry["rounds"] if entry["complete"] else []
         base.items[key] = {"node_id": entry["node_id"], "rounds": rounds,
-                           "median_s": median(rounds) if rounds else median(entry["medians"])}
+                           "median_s": statistics.median(rounds) if rounds else statistics.median(entry["medians"])}
     return base
 
 
 def current_items(con, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     """``run_id|node_id`` -> benchmark stats (rounds_s decoded) of the given runs."""
-    cols = {r[1] for r in con.execute("PRAGMA table_info('benchmark_results')").fetchall()}
-    rounds = "rounds_s" if "rounds_s" in cols else "NULL AS rounds_s"
     marks = ", ".join("?" * len(run_ids))
-    cur = con.execute(f"SELECT run_id, node_id, model, platform, precision, batch_size, median_s, {rounds} "
+    cur = con.execute("SELECT run_id, node_id, model, platform, precision, batch_size, median_s, rounds_s "
                       f"FROM benchmark_results WHERE run_id IN ({marks}) AND median_s IS NOT NULL "
                       "ORDER BY run_id, node_id", list(run_ids))
     names = [d[0] for d in cur.description]
