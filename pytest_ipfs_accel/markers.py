@@ -1,4 +1,4 @@
-"""The plugin's markers: names and ``--markers`` help (constants only: imported at start-up)."""
+"""The plugin's markers: names, ``--markers`` help, and reading them off an item (no imports: loaded at start-up)."""
 
 MAX_SLOWDOWN = "ipfs_max_slowdown"
 
@@ -10,3 +10,14 @@ HELP = (
     f"{MAX_SLOWDOWN}(fraction): this benchmark item's regression threshold, e.g. 0.3 = fail when the "
     "median is more than 30% slower than the baseline (overrides --ipfs-fail-on-regression)",
 )
+
+
+def labels(item) -> tuple[object, object, object]:
+    """``(model, platform, kind)`` of a generated item, from its markers (the platform from its
+    parameters first); ``None`` for each one it does not carry."""
+    def marked(name: str) -> object:
+        marker = item.get_closest_marker(name)
+        return marker.kwargs.get("name") if marker is not None else None
+
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return marked("ipfs_model"), params.get("platform", marked("ipfs_hw")), marked("ipfs_kind")

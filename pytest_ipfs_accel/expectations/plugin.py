@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ..markers import labels
 from . import context
 from .file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
 
@@ -41,13 +42,8 @@ def register(config: pytest.Config, active: bool) -> None:
 
 def cell(item: pytest.Item) -> tuple[str, str, str] | None:
     """``(model, platform, kind)`` of a generated item (from its markers and params), else None."""
-    def marked(name: str) -> str | None:
-        marker = item.get_closest_marker(name)
-        return marker.kwargs.get("name") if marker is not None else None
-
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    model, kind, platform = marked("ipfs_model"), marked("ipfs_kind"), params.get("platform", marked("ipfs_hw"))
-    if model is None or kind is None or platform is None:
+    model, platform, kind = labels(item)
+    if model is None or platform is None or kind is None:
         return None
     return str(model), str(platform), str(kind)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ..markers import labels
 from .options import lock_timeout
 from .schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
 from .writer import Writer
@@ -140,14 +141,8 @@ def _ignore_in_git(folder: Path) -> None:
 # -- reports -> rows -------------------------------------------------------------------------------
 def item_meta(item: pytest.Item) -> dict[str, Any] | None:
     """Model, platform, runtime, device, kind, precision, batch size of a generated item; None otherwise."""
-
-    def marked(name: str) -> str | None:
-        marker = item.get_closest_marker(name)
-        return marker.kwargs.get("name") if marker is not None else None
-
-    model, kind = marked("ipfs_model"), marked("ipfs_kind")
+    model, platform, kind = labels(item)
     params = getattr(getattr(item, "callspec", None), "params", {})
-    platform = params.get("platform", marked("ipfs_hw"))
     if model is None and kind is None and platform is None:
         return None
     meta = {"model": model, "kind": kind, "platform": platform, "runtime": None, "device": None,
