@@ -14,7 +14,8 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     ``options`` (JSON of the RunConfig fields), ``args`` (JSON list of the command-line arguments),
     ``rootdir``, ``git_commit`` (NULL outside a git work tree); since v3 ``fingerprint`` (JSON: CPU
     model and flags, cores, memory, accelerators and versions, see ``store.fingerprint``) and
-    ``machine_id`` (short hash of the fingerprint's stable hardware part).
+    ``machine_id`` (short hash of the fingerprint's stable hardware part); since v4 ``pid`` (the
+    writing process, so a later run on the same host can tell a dead ``running`` run).
 ``test_results``
     one row per executed item, appended when it finishes: ``run_id``, ``node_id``, ``model``,
     ``platform``, ``runtime``, ``device``, ``kind``, ``precision``, ``batch_size`` (NULL for items
@@ -29,7 +30,10 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     ``device``, ``precision``, ``batch_size``, ``min_s``, ``max_s``, ``mean_s``, ``median_s``,
     ``stddev_s``, ``p90_s``, ``p99_s``, ``rounds``, ``iterations``, ``ops_per_s``, ``items_per_s``,
     ``peak_rss_mb``, ``device_memory_mb`` (NULL where the runtime cannot tell); since v3 ``rounds_s``
-    (JSON list of the raw per-round seconds, at most :data:`MAX_ROUNDS_STORED`; the gate's input).
+    (JSON list of the raw per-round seconds, at most :data:`MAX_ROUNDS_STORED`; the gate's input);
+    since v4 ``cv`` (stddev / mean of the rounds), ``load_before``/``load_after`` (1-minute load
+    average), ``other_cpu_s`` (CPU seconds other processes used or stole while timing), ``threads``
+    (the thread count timed with), ``lock_wait_s`` (seconds waited for the device timing lock).
 
 ``run_id`` refers to ``runs.id`` (no FOREIGN KEY: DuckDB checks those on every append, and a
 spill file may be imported before its run row). Migrations are append-only: a released step is
@@ -46,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -128,6 +132,15 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "ALTER TABLE test_results ADD COLUMN expected VARCHAR",
         "ALTER TABLE benchmark_results ADD COLUMN rounds_s JSON",
     )),
+    (4, "the writer's pid; how noisy each benchmark was and how it was timed", (
+        "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        "ALTER TABLE benchmark_results ADD COLUMN cv DOUBLE",
+        "ALTER TABLE benchmark_results ADD COLUMN load_before DOUBLE",
+        "ALTER TABLE benchmark_results ADD COLUMN load_after DOUBLE",
+        "ALTER TABLE benchmark_results ADD COLUMN other_cpu_s DOUBLE",
+        "ALTER TABLE benchmark_results ADD COLUMN threads INTEGER",
+        "ALTER TABLE benchmark_results ADD COLUMN lock_wait_s DOUBLE",
+    )),
 )
 
 
@@ -153,6 +166,7 @@ class RunRow:
     git_commit: str | None = None
     fingerprint: str | None = None  # JSON text (store.fingerprint)
     machine_id: str | None = None
+    pid: int | None = None  # the controller's process id (with host: is a `running` run still alive?)
 
 
 @dataclass
@@ -203,6 +217,12 @@ class BenchmarkRow:
     peak_rss_mb: float | None = None
     device_memory_mb: float | None = None
     rounds_s: str | None = None  # JSON list of per-round seconds (at most MAX_ROUNDS_STORED)
+    cv: float | None = None  # coefficient of variation of the rounds (stddev / mean)
+    load_before: float | None = None  # 1-minute load average before timing
+    load_after: float | None = None  # ... and after
+    other_cpu_s: float | None = None  # CPU seconds used (or stolen) by other processes while timing
+    threads: int | None = None  # the thread count the runtime timed with
+    lock_wait_s: float | None = None  # seconds waited for the device timing lock
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.
