@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Callable
+from typing import Callable, Iterable
 
 from .platform import EXTRA_FAMILIES, Platform, canonical, families, runtime_and_device
 from .probes import PROBES
@@ -40,6 +40,14 @@ def probe(name: str) -> Platform:
 def detect() -> list[Platform]:
     """Every platform family, probed: built-in ones first, then registered ones."""
     return [probe(family) for family in families()]
+
+
+def auto_order(names: Iterable[str]) -> list[str]:
+    """``names`` in the order an ``auto`` choice tries them: every platform whose probe finds real
+    hardware first, then the emulated ones (a simulator, a software adapter: ``Platform.emulated``),
+    each group in the order given. Names are returned as given; duplicates are dropped."""
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda name: probe(name).emulated != "no")
 
 
 def register_platform(family: str, runtime: str, device: str, probe_fn: Callable[[str], Platform]) -> None:

@@ -39,11 +39,39 @@ def test_cpu_only_by_default(tmp_path, skill):
     ast.parse((tmp_path / "skills" / "test_skill_bert.py").read_text())
 
 
+_ORDER = """
+import json, sys
+sys.path.insert(0, "skills")
+from skill_bert import BertSkill, PLATFORMS
+from pytest_ipfs_accel.hardware import probe
+print(json.dumps({"platforms": list(PLATFORMS), "auto": BertSkill.auto_order(),
+                  "available": BertSkill.available_platforms(),
+                  "emulated": {name: probe(name).emulated for name in PLATFORMS}}))
+"""
+
+
+def test_auto_tries_emulated_platforms_last(tmp_path, skill):
+    """On x86 the QNN HTP simulator (~115 ms a run) must not win init("auto") over onnxruntime (~0.3 ms)."""
+    r = skill("--model", "bert", "--platform", "cpu,onnxruntime,qualcomm", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    run = subprocess.run([sys.executable, "-c", _ORDER], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert sorted(out["auto"]) == sorted(out["platforms"])
+    flags = [out["emulated"][name] != "no" for name in out["auto"]]
+    assert flags == sorted(flags), out
+    assert out["available"] == [name for name in out["auto"] if name in out["available"]]
+    if out["emulated"]["qualcomm"] == "simulator" and "qualcomm" in out["available"]:
+        assert out["available"][-1] == "qualcomm" and out["available"][0] == "onnxruntime", out
+
+
 _RUN = """
 import json, sys
 sys.path.insert(0, "skills")
 import numpy
 from skill_bert import BertSkill, PlatformUnavailable
+from pytest_ipfs_accel.hardware import probe
 from pytest_ipfs_accel.runtime.parity import compare, tolerance
 out = {"available": BertSkill.available_platforms()}
 ref = BertSkill().init_cpu().run()
@@ -56,6 +84,7 @@ try:
 except PlatformUnavailable as exc:
     out["cuda"] = str(exc)
 out["auto"] = BertSkill().init("auto").platform
+out["auto_emulated"] = probe(out["auto"]).emulated
 out["shapes"] = [list(numpy.asarray(o).shape) for o in ref]
 print(json.dumps(out))
 """
@@ -76,7 +105,7 @@ def test_cross_platform_skill_runs_and_its_test_passes(tmp_path, skill):
     assert {"cpu", "onnxruntime", "openvino"} <= set(out["available"])
     assert out["onnxruntime"] is True and out["openvino"] is True
     assert out["cuda"].startswith("cuda: ") and "torch.cuda.is_available()" in out["cuda"]
-    assert out["auto"] == out["available"][0]
+    assert out["auto"] == out["available"][0] and out["auto_emulated"] == "no", out  # never the simulator
     assert out["shapes"]
 
     test = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v",

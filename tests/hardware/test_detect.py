@@ -1,8 +1,11 @@
 """Hardware detection against the real runtimes installed here."""
 
+import platform
+
 import pytest
 
 from pytest_ipfs_accel.hardware import DISABLE_ENV, FAMILIES, UnknownPlatformError, canonical, detect, probe
+from pytest_ipfs_accel.hardware.detect import auto_order
 
 
 def test_cpu_is_always_detected():
@@ -63,3 +66,17 @@ def test_unknown_platform_suggests(bad):
     assert repr(bad.strip()) in str(info.value)
     if bad == "opnvino":
         assert info.value.suggestions == ["openvino"]
+
+
+def test_auto_order_tries_real_hardware_before_emulated():
+    names = ["qualcomm", "webgpu", "openvino", "onnxruntime", "cpu", "qualcomm"]
+    order = auto_order(names)
+    assert sorted(order) == sorted(set(names))
+    emulated = [probe(name).emulated != "no" for name in order]
+    assert emulated == sorted(emulated), f"a real platform comes after an emulated one: {order}"
+    real = [name for name in order if probe(name).emulated == "no"]
+    assert real == [name for name in dict.fromkeys(names) if name in real]  # given order kept within a group
+    qnn = probe("qualcomm")
+    if platform.machine() == "x86_64" and qnn.available:  # the HTP simulator of onnxruntime-qnn ([test] extra)
+        assert qnn.emulated == "simulator" and order[-1] == "qualcomm"
+        assert order.index("onnxruntime") < order.index("qualcomm")
