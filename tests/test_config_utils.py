@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +67,33 @@ def test_setup_logger(capsys):
     assert log.level == logging.INFO  # the second call set the default level again
     log.warning("hello")
     assert "WARNING ipfs_accel_test_logger: hello" in capsys.readouterr().err
+
+
+def _coming_from_api_cells() -> list[str]:
+    """The right-hand cells of the README's "Coming from" rows that name a Python import."""
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    return [line.split("|")[2] for line in readme.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `from generators.")]
+
+
+def test_coming_from_table_calls_what_exists():
+    """Every ``name()`` the table writes is reachable as written from its import line (a classmethod is
+    written ``GeneratorConfig.name()``, not as if it were a module function)."""
+    cells = _coming_from_api_cells()
+    assert len(cells) >= 2
+    for cell in cells:
+        codes = re.findall(r"`([^`]+)`", cell)
+        line = re.fullmatch(r"from (\S+) import (.+)", codes[0])
+        assert line, f"the first code of {cell!r} is not an import line"
+        module = importlib.import_module(line.group(1))
+        imported = {name.strip(): getattr(module, name.strip()) for name in line.group(2).split(",")}
+        for code in codes[1:]:
+            call = re.fullmatch(r"([A-Za-z_][\w.]*)\(\)", code)
+            if call is None:
+                continue  # environment variable names
+            head, *rest = call.group(1).split(".")
+            assert head in imported, f"README writes `{code}` but `{codes[0]}` gives no name {head!r}"
+            target = imported[head]
+            for attr in rest:
+                target = getattr(target, attr)
+            assert callable(target) and target() is not None
