@@ -8,11 +8,10 @@ themselves. Each timed result travels to the controller twice: our stats dict (`
 for the store) and pytest-benchmark's own JSON (:data:`KEY`), rebuilt there into its session so its
 table, ``--benchmark-json`` and ``--benchmark-autosave`` work as without xdist.
 
-:func:`device_lock` serialises timings per device across processes (an ``fcntl`` lock on a file
-in the temp dir, keyed by the physical device: torch cpu, ONNX Runtime's CPU provider and
-OpenVINO's CPU are all ``cpu``), so two workers never time on the same device at once. Timing
-takes it exclusively; preparing a benchmark and running any other generated item on a worker
-take it shared, so they never overlap a timing on that device (and run in parallel otherwise).
+:func:`device_lock` (:mod:`.devicelock`) serialises timings per device across the processes of
+the run, so two workers never time on the same device at once. Timing takes it exclusively;
+preparing a benchmark and running any other generated item on a worker take it shared, so they
+never overlap a timing on that device (and run in parallel otherwise).
 """
 
 from __future__ import annotations
@@ -20,78 +19,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from .devicelock import LOCK_DIR_ENV, device_key, device_lock, hold_shared, lock_path, release_held  # noqa: F401
+
 #: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
 KEY = "pytest_benchmark_json"
-LOCK_DIR_ENV = "IPFS_ACCEL_LOCK_DIR"
-_CPU_DEVICES = {"cpu", "cpuexecutionprovider"}
-
-
-# -- the device lock -------------------------------------------------------------------------------
-def device_key(device: str | None) -> str:
-    """The physical device a runtime device name uses (every CPU spelling is ``cpu``)."""
-    name = str(device or "cpu").strip().lower()
-    if name in _CPU_DEVICES or name.startswith("cpu"):
-        return "cpu"
-    return re.sub(r"[^a-z0-9_.-]+", "_", name)
-
-
-def lock_path(device: str | None) -> Path:
-    user = getattr(os, "getuid", lambda: "")()
-    folder = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / f"pytest-ipfs-accel-locks-{user}")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{device_key(device)}.lock"
-
-
-@contextlib.contextmanager
-def device_lock(device: str | None, shared: bool = False) -> Iterator[Path | None]:
-    """Hold the cross-process lock of ``device`` (blocking); a no-op where fcntl is missing.
-
-    Exclusive for timing; shared for other work on the device (building, exporting, checking a
-    model), so such work runs in parallel but never while something times on the device. Never
-    ask for the exclusive lock while holding the shared one in the same process (it would wait
-    for itself).
-    """
-    try:
-        import fcntl
-    except ImportError:  # Windows: no cross-process lock
-        yield None
-        return
-    path = lock_path(device)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        try:
-            yield path
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-_HELD: list = []
-
-
-def hold_shared(device: str = "cpu") -> None:
-    """A finishing worker (session teardown) works the CPU: hold the device's shared lock until
-    :func:`release_held` (its pytest_unconfigure), so no timing overlaps that. Not until process
-    exit: xdist ends workers only after the whole session, which would wait for this lock."""
-    try:
-        import fcntl
-    except ImportError:
-        return
-    handle = open(lock_path(device), "a+")
-    fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
-    _HELD.append(handle)
-
-
-def release_held() -> None:
-    while _HELD:
-        _HELD.pop().close()  # closing the file drops its lock
+#: user_properties key of the seconds a non-benchmark item waited for its device's lock.
+LOCK_WAIT_KEY = "ipfs_lock_wait_s"
 
 
 # -- threads: a share of the cores per worker, all of them while timing --------------------------
@@ -250,7 +188,9 @@ class BenchmarkRelay:
         device = _item_device(item) if self.is_worker else None
         if device is None:
             return (yield)
-        with device_lock(device, shared=True):  # never alongside a timing on the same device
+        with device_lock(device, shared=True) as held:  # never alongside a timing on the same device
+            if held.waited_s:
+                item.user_properties.append((LOCK_WAIT_KEY, round(held.waited_s, 3)))
             return (yield)
 
     @pytest.hookimpl(tryfirst=True)

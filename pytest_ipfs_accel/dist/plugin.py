@@ -14,10 +14,14 @@ import shlex
 
 import pytest
 
+from ..browser.settings import BROWSER_TIMEOUT_ENV, DEFAULT_BROWSER_TIMEOUT
 from . import capabilities
 from .registry import Registry
 
 PLUGIN_NAME = "ipfs-accel-dist"
+LOCK_PLUGIN_NAME = "ipfs-accel-device-lock"
+#: workerinput key: the controller's run id, so its workers share its device locks.
+LOCK_RUN_KEY = "ipfs_accel_lock_run"
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -28,6 +32,51 @@ def addoptions(parser: pytest.Parser) -> None:
                          "'auto' (default) is 'model' unless a --dist mode is named on the command line")
 
 
+    lock_help = ("who takes turns timing on a device: 'run' (default) the controller and xdist workers of "
+                 "this run; 'machine' every pytest-ipfs-accel run on this machine (shared benchmark boxes)")
+    group.addoption("--ipfs-device-lock", dest="ipfs_device_lock", default=None, metavar="run|machine",
+                    help=lock_help)
+    parser.addini("ipfs_device_lock", lock_help, default="run")
+    browser_help = (f"seconds one browser step (launch, page load, session create, one run) may take before it "
+                    f"fails as class 'timeout' (default {DEFAULT_BROWSER_TIMEOUT:g}; also ${BROWSER_TIMEOUT_ENV})")
+    group.addoption("--ipfs-browser-timeout", dest="ipfs_browser_timeout", default=None, metavar="S",
+                    help=browser_help)
+    parser.addini("ipfs_browser_timeout", browser_help, default="")
+
+
+def lock_scope(config: pytest.Config) -> str:
+    """``--ipfs-device-lock`` / ini ``ipfs_device_lock``: ``run`` or ``machine`` (else a UsageError)."""
+    from .devicelock import SCOPES
+
+    cli = config.getoption("ipfs_device_lock", None)
+    raw = str(cli if cli is not None else config.getini("ipfs_device_lock") or "run").strip().lower()
+    if raw not in SCOPES:
+        raise pytest.UsageError(f"--ipfs-device-lock: {raw!r} is not one of {', '.join(SCOPES)} "
+                                "(run: this run's processes take turns; machine: every run on the machine).")
+    return raw
+
+
+def browser_timeout(config: pytest.Config) -> float:
+    """``--ipfs-browser-timeout`` / ini / ``$IPFS_ACCEL_BROWSER_TIMEOUT``: seconds > 0 (else a UsageError)."""
+    import math
+
+    cli = config.getoption("ipfs_browser_timeout", None)
+    raw, where = (cli, "--ipfs-browser-timeout") if cli is not None else (config.getini("ipfs_browser_timeout"),
+                                                                            "ipfs_browser_timeout")
+    if not str(raw or "").strip():
+        raw, where = os.environ.get(BROWSER_TIMEOUT_ENV, ""), f"${BROWSER_TIMEOUT_ENV}"
+    if not str(raw or "").strip():
+        return DEFAULT_BROWSER_TIMEOUT
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= 86400):
+        raise pytest.UsageError(f"{where}: {raw!r} is not a number of seconds between 0 and 86400 "
+                                f"(e.g. --ipfs-browser-timeout={DEFAULT_BROWSER_TIMEOUT:g}).")
+    return value
+
+
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -36,6 +85,8 @@ def register(config: pytest.Config) -> None:
     """Call from pytest_configure when models are active (controller, workers and plain runs)."""
     from .benchmark import install as install_benchmark
 
+    if not config.pluginmanager.has_plugin(LOCK_PLUGIN_NAME):
+        config.pluginmanager.register(RunSettings(config), LOCK_PLUGIN_NAME)
     install_benchmark(config)
     if config.pluginmanager.has_plugin("xdist") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(DistPlugin(config), PLUGIN_NAME)
@@ -74,6 +125,9 @@ class DistPlugin:
         from ..plugin import RUN_CONFIG
 
         node.workerinput[capabilities.PLATFORMS_KEY] = resolve_platforms(self.config.stash[RUN_CONFIG])
+        from .devicelock import settings
+
+        node.workerinput[LOCK_RUN_KEY] = settings().run_id
         channel = node.gateway.newchannel()
         channel.setcallback(self.registry.receiver(node.gateway.id))
         node.workerinput[capabilities.CHANNEL_KEY] = channel
@@ -107,3 +161,66 @@ class DistPlugin:
         channel = self.config.workerinput.get(capabilities.CHANNEL_KEY)
         if channel is not None:
             channel.send(capabilities.worker_message(session.items))
+
+
+class RunSettings:
+    """Process-wide settings of the run: the device lock's scope and run, the browser step timeout.
+
+    Set at configure (a worker takes the controller's run id), put back at unconfigure, when the
+    controller or a plain run also removes its run's lock folder (its workers are gone by then).
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        from ..browser import settings as browser_settings
+        from . import devicelock
+
+        self.config = config
+        self._before = (devicelock.settings().scope, devicelock.settings().run_id,
+                        browser_settings.override())
+        devicelock.configure(lock_scope(config), _run_id(config))
+        devicelock.set_notifier(_notifier(config))
+        browser_settings.set_step_timeout(browser_timeout(config))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        from ..browser import settings as browser_settings
+        from . import devicelock
+
+        devicelock.release_held()
+        if not is_worker(config):
+            devicelock.remove_run_dir()
+        scope, run_id, timeout = self._before
+        devicelock.configure(scope, run_id)
+        devicelock.set_notifier(None)
+        browser_settings.set_step_timeout(timeout)
+
+
+def _run_id(config: pytest.Config) -> str:
+    """The worker's controller's run id; else the recorder's run id; else a fresh one."""
+    if is_worker(config) and config.workerinput.get(LOCK_RUN_KEY):
+        return str(config.workerinput[LOCK_RUN_KEY])
+    recorder = config.pluginmanager.get_plugin("ipfs-accel-recorder")
+    if getattr(recorder, "run_id", None):
+        return str(recorder.run_id)
+    import secrets
+    import time
+
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def _notifier(config: pytest.Config):
+    """Lock-wait notices on the real stderr, outside output capture (a worker's reaches the terminal)."""
+    import contextlib
+    import sys
+    import threading
+
+    capman = config.pluginmanager.getplugin("capturemanager")
+
+    def notify(line: str) -> None:
+        main = threading.current_thread() is threading.main_thread()
+        with capman.global_and_fixture_disabled() if capman is not None and main else contextlib.nullcontext():
+            sys.stderr.write(f"\n{line}\n")
+            sys.stderr.flush()
+
+    return notify
+
