@@ -14,6 +14,10 @@ KINDS = ("load", "forward", "parity", "batch", "benchmark")
 #: Generated when no kinds are asked for; ``--benchmark-only`` alone asks for ``benchmark``.
 DEFAULT_KINDS = ("load", "forward", "parity", "batch")
 PRECISIONS = ("fp32", "fp16", "bf16")
+#: Largest batch size accepted: inputs are synthesized row by row, and the row seeds stay in range.
+MAX_BATCH_SIZE = 4096
+#: Seeds are 0..2**32-1: what numpy accepts too, and seed + row stays within torch's 64-bit range.
+MAX_SEED = 2**32 - 1
 
 #: (option, ini key, help, default for the ini key)
 _OPTIONS = (
@@ -24,9 +28,11 @@ _OPTIONS = (
            "qualcomm, webgpu, webnn); default: every platform detected here", ""),
     ("kinds", f"comma list of test kinds to generate ({', '.join(KINDS)}); default: {','.join(DEFAULT_KINDS)} "
               "(benchmark alone when --benchmark-only is given)", ""),
-    ("emit", "write the generated test files into DIR and exit instead of running them", ""),
-    ("seed", "seed for tiny random weights and synthesized inputs (default 0)", "0"),
-    ("batch-sizes", "comma list of batch sizes; the batch kind checks each size > 1 (default 1,2)", "1,2"),
+    ("emit", "write the generated test files into DIR and exit instead of running them; a file there that "
+             "pytest-ipfs-accel did not generate is not replaced (see --ipfs-emit-force)", ""),
+    ("seed", f"seed for tiny random weights and synthesized inputs, 0..{MAX_SEED} (default 0)", "0"),
+    ("batch-sizes", f"comma list of batch sizes, 1..{MAX_BATCH_SIZE}; the batch kind checks each size > 1 "
+                    "(default 1,2)", "1,2"),
     ("precisions", f"comma list of precisions ({', '.join(PRECISIONS)}); default fp32", "fp32"),
     ("templates", "comma list of template directories or template databases (.duckdb, from "
                   "'ipfs-accel templates create-db') searched before the shipped templates; a template "
@@ -35,6 +41,8 @@ _OPTIONS = (
 _FLAGS = (
     ("trust-remote-code", "allow models from local directories to run their own code (off by default)"),
     ("no-cache", "do not reuse or store exported ONNX / OpenVINO artifacts in pytest's cache dir"),
+    ("emit-force", "let --ipfs-emit replace files in DIR that pytest-ipfs-accel did not generate "
+                   "(hand-written tests, links)"),
 )
 
 
@@ -46,6 +54,7 @@ class RunConfig:
     hw: tuple[str, ...] | None  # None: every detected platform
     kinds: tuple[str, ...] = DEFAULT_KINDS
     emit: Path | None = None
+    emit_force: bool = False
     seed: int = 0
     batch_sizes: tuple[int, ...] = (1, 2)
     precisions: tuple[str, ...] = ("fp32",)
@@ -84,19 +93,49 @@ def _split(raw) -> tuple[str, ...]:
     return tuple(x.strip() for x in str(raw or "").replace("\n", ",").split(",") if x.strip())
 
 
-def _choices(option: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+class OptionValueError(ValueError):
+    """A bad option value; the message does not name the option (pytest and the CLI spell it their way)."""
+
+
+def did_you_mean(value: str, allowed) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``allowed``, else ``""``: the one typo hint for options."""
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` without duplicates, each one of ``allowed``; else OptionValueError with a hint."""
     for value in values:
         if value not in allowed:
-            close = difflib.get_close_matches(value, allowed, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise pytest.UsageError(f"--ipfs-{option}: unknown value {value!r}.{hint} Choose from: {', '.join(allowed)}.")
+            raise OptionValueError(f"unknown value {value!r}.{did_you_mean(value, allowed)} "
+                                   f"Choose from: {', '.join(allowed)}.")
     return tuple(dict.fromkeys(values))
 
 
-def _int(option: str, raw: str, minimum: int) -> int:
-    if not re.fullmatch(r"\d+", raw.strip()) or int(raw) < minimum:
-        raise pytest.UsageError(f"--ipfs-{option}: {raw!r} is not an integer >= {minimum}.")
-    return int(raw)
+def integer(raw: str, minimum: int, maximum: int) -> int:
+    """A decimal integer in ``minimum..maximum``; else OptionValueError saying the range."""
+    text = str(raw).strip()
+    if not re.fullmatch(r"\d{1,30}", text) or not minimum <= int(text) <= maximum:
+        raise OptionValueError(f"{raw!r} is not an integer from {minimum} to {maximum}.")
+    return int(text)
+
+
+def seed(raw: str) -> int:
+    """A seed in ``0..MAX_SEED``."""
+    return integer(raw or "0", 0, MAX_SEED)
+
+
+def batch_sizes(values: tuple[str, ...]) -> tuple[int, ...]:
+    """Sorted distinct batch sizes in ``1..MAX_BATCH_SIZE`` (``(1,)`` when none are given)."""
+    return tuple(sorted({integer(b, 1, MAX_BATCH_SIZE) for b in values})) or (1,)
+
+
+def _checked(option: str, convert, *args):
+    """``convert(*args)``, its OptionValueError turned into a UsageError naming ``--ipfs-<option>``."""
+    try:
+        return convert(*args)
+    except OptionValueError as exc:
+        raise pytest.UsageError(f"--ipfs-{option}: {exc}") from None
 
 
 def _platforms(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -128,15 +167,15 @@ def from_pytest(config: pytest.Config) -> RunConfig:
     return RunConfig(
         models=tuple(dict.fromkeys(_split(_value(config, "ipfs_models")))),
         hw=_platforms(hw) if hw else None,
-        kinds=_choices("kinds", _split(_value(config, "ipfs_kinds")) or _default_kinds(config), KINDS),
+        kinds=_checked("kinds", choices, _split(_value(config, "ipfs_kinds")) or _default_kinds(config), KINDS),
         emit=_emit_dir(str(_value(config, "ipfs_emit") or "")),
-        seed=_int("seed", str(_value(config, "ipfs_seed") or "0"), 0),
-        batch_sizes=tuple(sorted({_int("batch-sizes", b, 1) for b in _split(_value(config, "ipfs_batch_sizes"))}))
-        or (1,),
-        precisions=_choices("precisions", _split(_value(config, "ipfs_precisions")) or ("fp32",), PRECISIONS),
+        emit_force=bool(_value(config, "ipfs_emit_force")),
+        seed=_checked("seed", seed, str(_value(config, "ipfs_seed") or "0")),
+        batch_sizes=_checked("batch-sizes", batch_sizes, _split(_value(config, "ipfs_batch_sizes"))),
+        precisions=_checked("precisions", choices, _split(_value(config, "ipfs_precisions")) or ("fp32",), PRECISIONS),
         trust_remote_code=bool(_value(config, "ipfs_trust_remote_code")),
         use_cache=not _value(config, "ipfs_no_cache"),
-        templates=_template_dirs(_split(_value(config, "ipfs_templates")), config.rootpath),
+        templates=_checked("templates", template_sources, _split(_value(config, "ipfs_templates")), config.rootpath),
     )
 
 
@@ -146,16 +185,27 @@ def _default_kinds(config: pytest.Config) -> tuple[str, ...]:
     return ("benchmark",) if getattr(config.option, "benchmark_only", False) else DEFAULT_KINDS
 
 
-def _template_dirs(values: tuple[str, ...], root: Path) -> tuple[str, ...]:
+def template_sources(values: tuple[str, ...], root: Path) -> tuple[str, ...]:
+    """Template folders and template databases (``.duckdb``, opened read-only to check they are
+    one), relative to ``root``, as absolute paths; else OptionValueError."""
     dirs = []
     for value in values:
         path = (root / value).expanduser() if not Path(value).is_absolute() else Path(value)
         if str(path).endswith(".duckdb"):  # a template database (ipfs-accel templates create-db/import)
-            if not path.is_file():
-                raise pytest.UsageError(f"--ipfs-templates: {value!r}: no template database there (looked at "
-                                        f"{path}; create one with: ipfs-accel templates create-db --db {value})")
+            _check_template_db(value, path)
         elif not path.is_dir():
-            raise pytest.UsageError(f"--ipfs-templates: {value!r} is not a directory or a .duckdb template "
-                                    f"database (looked at {path}).")
+            raise OptionValueError(f"{value!r} is not a directory or a .duckdb template database (looked at {path}).")
         dirs.append(str(path.resolve()))
     return tuple(dirs)
+
+
+def _check_template_db(value: str, path: Path) -> None:
+    if not path.is_file():
+        raise OptionValueError(f"{value!r}: no template database there (looked at {path}; create one with: "
+                               f"ipfs-accel templates create-db --db {value})")
+    from .templatedb.store import TemplateDBError, connect
+
+    try:
+        connect(path).close()
+    except TemplateDBError as exc:
+        raise OptionValueError(f"{value!r}: {exc}") from None

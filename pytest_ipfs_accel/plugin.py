@@ -46,9 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     register_expectations(config, cfg.active)  # also for emitted files: their items carry the markers
     if cfg.active:
+        from .generate.collect import refuse_real_files
         from .generate.pipeline import resolve_models
 
-        resolve_models(cfg)  # unknown or malformed model names fail here, before any session work
+        # unknown or malformed model names, and real files where the in-memory modules go, fail
+        # here, before any session work
+        refuse_real_files(config.rootpath, resolve_models(cfg))
         _register_run_plugins(config)
         from .dist.plugin import register as register_dist
 
@@ -105,7 +108,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
     sources = pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))
     try:
-        written = emit(cfg.emit, {name: r.source for name, r in sources.items()})
+        written = emit(cfg.emit, {name: r.source for name, r in sources.items()}, force=cfg.emit_force,
+                       flag="--ipfs-emit-force")
     except EmitError as exc:
         raise pytest.UsageError(f"--ipfs-emit: {exc}") from None
     for path in written:

@@ -66,8 +66,11 @@ def add_parser(sub) -> None:
     p.set_defaults(func=show)
 
     p = tsub.add_parser("export", help="write every template under DIR by name",
+                        description="Write every template under DIR by name. A file there with other content "
+                                    "(edits not imported yet) is kept and named, unless --force.",
                         epilog="example:\n  ipfs-accel templates export my_templates/", formatter_class=raw)
     p.add_argument("dir", type=Path, help="folder to write <kind>/<path>.j2 files under")
+    p.add_argument("--force", action="store_true", help="replace files in DIR that differ from the database")
     _db_arg(p)
     p.set_defaults(func=export)
 
@@ -177,7 +180,7 @@ def export(args: argparse.Namespace) -> int:
 
     if args.dir.exists() and not args.dir.is_dir():
         raise CliError(f"{args.dir}: exists and is not a directory")
-    written = _store_call(store.export, args.db, args.dir, progress=_progress("exporting"))
+    written = _store_call(store.export, args.db, args.dir, progress=_progress("exporting"), force=args.force)
     print(f"ipfs-accel: exported {len(written)} template(s) from {args.db} to {args.dir}")
     return 0
 

@@ -7,7 +7,8 @@ import traceback
 from dataclasses import dataclass
 
 from .. import __version__
-from .environment import environment
+from ..files import GENERATED_MARKER, MARKER_WINDOW
+from .environment import environment, safe_text
 from .matrix import ModuleCells
 
 
@@ -32,12 +33,13 @@ def template_for(cells: ModuleCells, extra: tuple[str, ...] = ()) -> str:
         return specific
     except Exception as exc:  # jinja2.TemplateNotFound, or a syntax error we want reported below
         if type(exc).__name__ != "TemplateNotFound":
-            raise _template_error(exc, specific) from None
+            raise template_error(exc, specific) from None
         return "tests/model.py.j2"
 
 
-def _template_error(exc: Exception, name: str) -> TemplateError:
-    """Locate the failing template line: jinja puts template frames into the traceback."""
+def template_error(exc: Exception, name: str) -> TemplateError:
+    """A TemplateError for any failure while loading or rendering template ``name`` (a jinja
+    error, the sandbox's SecurityError, an exception raised by a filter). Locate the failing template line: jinja puts template frames into the traceback."""
     filename = getattr(exc, "filename", None) or getattr(exc, "name", None)
     lineno = getattr(exc, "lineno", None)
     if not lineno:
@@ -57,7 +59,8 @@ def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> Re
         source = template.render(model=cells.model, kinds=cells.kinds, platforms=cells.platforms,
                                  template_name=name, version=__version__, **context)
     except Exception as exc:
-        raise _template_error(exc, name) from None
+        raise template_error(exc, name) from None
+    source = _marked(source, name)
     try:
         tree = ast.parse(source, filename=cells.filename)
     except SyntaxError as exc:
@@ -65,3 +68,11 @@ def render(cells: ModuleCells, context: dict, extra: tuple[str, ...] = ()) -> Re
         raise TemplateError(f"{template.filename}: rendered {cells.filename} is not valid Python at "
                             f"line {exc.lineno}: {exc.msg}: {line!r}") from None
     return Rendered(source, tree)
+
+
+def _marked(source: str, template: str) -> str:
+    """The source with the generated-file marker near its top (added as a comment line when a user
+    template dropped it), so that ``--ipfs-emit`` knows the file is its own to replace."""
+    if GENERATED_MARKER in source[:MARKER_WINDOW]:
+        return source
+    return f"# {GENERATED_MARKER} {__version__} from {safe_text(template)}; do not edit, regenerate.\n{source}"

@@ -8,6 +8,7 @@ platform) and ``skills/test_skill_<model>.py`` beside it, both rendered from ``t
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,17 @@ def test_{model_type}_hidden_size():
 
 
 class ScaffoldError(Exception):
-    """A file cannot be written as asked; one line."""
+    """A file cannot be written or rendered as asked; one line."""
+
+
+def _write(path: Path, text: str, force: bool) -> Path:
+    """files.write_text with its problems as ScaffoldError (a hand-written file needs --force)."""
+    from ..files import FileWriteError, write_text
+
+    try:
+        return write_text(path, text, force=force, flag="--force")
+    except FileWriteError as exc:
+        raise ScaffoldError(str(exc)) from None
 
 
 def model_template(model_type: str, root: str | Path, force: bool = False) -> Path:
@@ -49,11 +60,9 @@ def model_template(model_type: str, root: str | Path, force: bool = False) -> Pa
                             "e.g. bert, gpt2, wav2vec2)")
     root = Path(root)
     path = root / "tests" / "models" / f"{model_type}.py.j2"
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:
         raise ScaffoldError(f"{path} exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(MODEL_TEMPLATE.format(model_type=model_type, root=root, path=path), encoding="utf-8")
-    return path
+    return _write(path, MODEL_TEMPLATE.format(model_type=model_type, root=root, path=path), force=True)
 
 
 def class_name(model_name: str) -> str:
@@ -76,28 +85,32 @@ class SkillFiles:
 
 
 def write_skill(spec, platforms, out: str | Path, seed: int = 0, templates: tuple[str, ...] = (),
-                force: bool = True) -> SkillFiles:
-    """Render the skill module and its test into ``out``; both must parse as Python."""
+                force: bool = False) -> SkillFiles:
+    """Render the skill module and its test into ``out``; both must parse as Python. Files there
+    that pytest-ipfs-accel did not generate are kept unless ``force``."""
     from ..generate.environment import environment
+    from ..generate.render import template_error
 
     out = Path(out)
-    env = environment(tuple(templates))
     rendered = {}
     for template, filename in ((SKILL_TEMPLATE, f"skill_{spec.name}.py"),
                                (SKILL_TEST_TEMPLATE, f"test_skill_{spec.name}.py")):
-        text = env.get_template(template).render(**skill_context(spec, platforms, template, seed))
+        try:
+            text = environment(tuple(templates)).get_template(template).render(
+                **skill_context(spec, platforms, template, seed))
+        except Exception as exc:  # noqa: BLE001 - jinja, sandbox or template database problems: one line
+            raise ScaffoldError(str(template_error(exc, template))) from None
         try:
             ast.parse(text, filename=filename)
         except SyntaxError as exc:
             raise ScaffoldError(f"{template}: rendered {filename} is not valid Python at line {exc.lineno}: "
                                 f"{exc.msg}") from None
         rendered[filename] = text
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for filename, text in rendered.items():
-        path = out / filename
-        if path.exists() and not force:
-            raise ScaffoldError(f"{path} exists; pass --force to overwrite it")
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return SkillFiles(*paths)
+    from ..files import FileWriteError, check_target
+
+    try:
+        for filename in rendered:  # both checked before either is written
+            check_target(out / filename, force, "--force")
+    except FileWriteError as exc:
+        raise ScaffoldError(str(exc)) from None
+    return SkillFiles(*(_write(out / filename, text, force) for filename, text in rendered.items()))

@@ -207,16 +207,36 @@ def source_of(db: str | Path, name: str) -> str:
     return sources[name]
 
 
-def export(db: str | Path, folder: str | Path, progress=None) -> list[Path]:
-    """Write every template of ``db`` under ``folder`` by name, byte for byte."""
+def export(db: str | Path, folder: str | Path, progress=None, force: bool = False) -> list[Path]:
+    """Write every template of ``db`` under ``folder`` by name, byte for byte.
+
+    A file there with other content (edits not imported yet) is kept: nothing is written and
+    TemplateDBError names it, unless ``force``. Identical files are left as they are."""
+    import os
+
+    from ..files import FileWriteError, write_text
+
     sources = read_sources(db)
     folder = Path(folder)
-    written = []
-    for i, (name, source) in enumerate(sources.items(), 1):
-        target = folder.joinpath(*PurePosixPath(name).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.encode("utf-8"))
-        written.append(target)
-        if progress:
-            progress(i, len(sources), name)
-    return written
+    targets = {name: folder.joinpath(*PurePosixPath(name).parts) for name in sources}
+    changed = [name for name, target in targets.items() if not _same(target, sources[name])]
+    for name in changed:
+        if os.path.lexists(targets[name]) and not force:
+            raise TemplateDBError(f"{targets[name]} exists with other content than {name} in {db} (edits not "
+                                  "imported yet?); import it first, or pass --force to replace it")
+    try:
+        for i, name in enumerate(changed, 1):
+            write_text(targets[name], sources[name], force=True)
+            if progress:
+                progress(i, len(changed), name)
+    except FileWriteError as exc:
+        raise TemplateDBError(str(exc)) from None
+    return list(targets.values())
+
+
+def _same(path: Path, source: str) -> bool:
+    """``path`` is a regular file (not a link) holding exactly ``source``."""
+    try:
+        return not path.is_symlink() and path.is_file() and path.read_bytes() == source.encode("utf-8")
+    except OSError:
+        return False

@@ -66,6 +66,21 @@ def test_export_import_export_is_byte_identical(tmp_path, templates):
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
+def test_export_keeps_edits_not_imported_yet(tmp_path, templates):
+    assert templates("create-db", "--db", "a.duckdb", cwd=tmp_path).returncode == 0
+    assert templates("export", "mine", "--db", "a.duckdb", cwd=tmp_path).returncode == 0
+    edited = tmp_path / "mine" / "tests" / "base.py.j2"
+    edited.write_text(edited.read_text() + "{# my edit #}\n")
+    before = tree(tmp_path / "mine")
+    (tmp_path / "mine" / "tests" / "model.py.j2").unlink()
+    r = templates("export", "mine", "--db", "a.duckdb", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "base.py.j2 exists with other content" in r.stderr and "--force" in r.stderr
+    assert not (tmp_path / "mine" / "tests" / "model.py.j2").exists()  # nothing written on refusal
+    assert templates("export", "mine", "--db", "a.duckdb", "--force", cwd=tmp_path).returncode == 0
+    assert tree(tmp_path / "mine") == {**before, "tests/base.py.j2": tree(shipped_templates())["tests/base.py.j2"]}
+
+
 def test_create_scaffold_refuses_overwrite(tmp_path, templates):
     r = templates("create", "bert", "--dir", "mine", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
