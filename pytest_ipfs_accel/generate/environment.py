@@ -74,11 +74,16 @@ def loader_for(extra: tuple[str, ...] = ()):
 
 
 def make_environment(loader):
-    """The generation environment's settings and filters over any loader."""
-    import jinja2
+    """The generation environment's settings and filters over any loader.
 
-    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    Templates are code (what they render runs as a test), but rendering one must not run anything:
+    every template, shipped or user's, renders in jinja2's immutable sandbox, which refuses
+    attribute access into Python internals (``__globals__``, ``__init__``, ...) with a SecurityError."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                        trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters["py"] = pyrepr
     env.filters["text"] = safe_text
     env.filters["ident"] = identifier

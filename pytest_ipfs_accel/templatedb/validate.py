@@ -1,6 +1,10 @@
-"""Template checks: jinja syntax, required blocks, known variables, and a sample render that parses.
+"""Template checks: jinja syntax, required blocks, known variables, no reach into Python internals,
+and a sample render that parses.
 
-Every problem is a :class:`Problem` printed as ``file:line: message``. A tests module template
+A validator never runs a template's code: a template that reaches for Python internals
+(``x.__init__``, ``x["__globals__"]``, ``x|attr(...)`` with a computed or private name) is a problem
+found in its syntax tree and is never rendered; the others render only in the generation sandbox
+(jinja2's ``ImmutableSandboxedEnvironment``), where such access fails instead of running. Every problem is a :class:`Problem` printed as ``file:line: message``. A tests module template
 (``tests/*.py.j2``, ``tests/models/*.py.j2``) is rendered for bert on cpu, onnxruntime and openvino
 with every kind, and the output must parse with :func:`ast.parse`; a skill template is rendered for
 bert on every platform family.
@@ -118,7 +122,9 @@ def _check(env, s: Source) -> list[Problem]:
         tree = env.parse(s.text, s.name, s.label)
     except jinja2.TemplateSyntaxError as exc:
         return [Problem(s.label, exc.lineno or 1, f"jinja syntax error: {exc.message}")]
-    problems = []
+    problems = _unsafe(s, tree)
+    if problems:
+        return problems  # never rendered: a validator runs nothing
     context = known_context(s.name)
     if context is not None:
         allowed = context | set(env.globals)
@@ -134,6 +140,38 @@ def _check(env, s: Source) -> list[Problem]:
     elif s.name.startswith("skills/") and s.name.endswith(".py" + SUFFIX) and not problems:
         problems += _render_skill(env, s)
     return problems
+
+
+def unsafe_attribute(name: str) -> bool:
+    """An attribute the sandbox refuses: private/dunder names and frame/code handles."""
+    from jinja2 import sandbox
+
+    internals = (sandbox.UNSAFE_FUNCTION_ATTRIBUTES | sandbox.UNSAFE_METHOD_ATTRIBUTES
+                 | sandbox.UNSAFE_GENERATOR_ATTRIBUTES | sandbox.UNSAFE_COROUTINE_ATTRIBUTES
+                 | sandbox.UNSAFE_ASYNC_GENERATOR_ATTRIBUTES | {"mro"})
+    return name.startswith("_") or name in internals
+
+
+def _unsafe(s: Source, tree) -> list[Problem]:
+    """Attribute and item access into Python internals, found in the template's syntax tree."""
+    from jinja2 import nodes
+
+    found: list[tuple[int, str]] = []
+    for node in tree.find_all(nodes.Getattr):
+        if unsafe_attribute(node.attr):
+            found.append((node.lineno, f".{node.attr}"))
+    for node in tree.find_all(nodes.Getitem):
+        if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) and unsafe_attribute(node.arg.value):
+            found.append((node.lineno, f"[{node.arg.value!r}]"))
+    for node in tree.find_all(nodes.Filter):
+        if node.name == "attr" and node.args:
+            arg = node.args[0]
+            name = arg.value if isinstance(arg, nodes.Const) and isinstance(arg.value, str) else None
+            if name is None or unsafe_attribute(name):
+                found.append((node.lineno, f"|attr({name!r})" if name else "|attr(<computed name>)"))
+    return [Problem(s.label, line, f"reaches into Python internals ({what}): templates render in a sandbox "
+                                   "that refuses this; use the context values and filters (py, text, ident)")
+            for line, what in sorted(set(found))]
 
 
 def _extends(tree) -> tuple[str | None, int]:
