@@ -1,5 +1,6 @@
 """The plugin as users drive it, collection only: options, ini keys, node IDs, markers, errors."""
 
+import duckdb  # noqa: F401  (imported before pytester snapshots sys.modules: a second import aborts)
 import pytest
 
 HW = "--ipfs-hw=cpu,onnxruntime,openvino"
@@ -74,8 +75,12 @@ def test_default_hw_is_every_detected_platform(pytester, monkeypatch):
     (["--ipfs-models=bert'); import os; os.system('x"], "--ipfs-models"),
     (["--ipfs-models=bert", "--ipfs-hw=opnvino"], "did you mean openvino"),
     (["--ipfs-models=bert", "--ipfs-kinds=parrity"], "Did you mean 'parity'"),
-    (["--ipfs-models=bert", "--ipfs-batch-sizes=0"], "integer >= 1"),
-    (["--ipfs-models=bert", "--ipfs-seed=-1"], "integer >= 0"),
+    (["--ipfs-models=bert", "--ipfs-batch-sizes=0"], "--ipfs-batch-sizes: '0' is not an integer from 1 to 4096."),
+    (["--ipfs-models=bert", "--ipfs-batch-sizes=1,1000000000000"], "not an integer from 1 to 4096"),
+    (["--ipfs-models=bert", "--ipfs-seed=-1"], "--ipfs-seed: '-1' is not an integer from 0 to 4294967295."),
+    (["--ipfs-models=bert", f"--ipfs-seed={2**64}"], "not an integer from 0 to 4294967295"),
+    (["--ipfs-models=./nope/"], "--ipfs-models: the model directory './nope/' does not exist"),
+    (["--ipfs-models=/no/such/model_dir"], "the model directory '/no/such/model_dir' does not exist"),
     (["--ipfs-models=bert", "--ipfs-precisions=fp8"], "Choose from: fp32, fp16, bf16"),
     (["--ipfs-models=bert", "--ipfs-templates=nowhere"], "is not a directory"),
 ])
@@ -84,6 +89,7 @@ def test_bad_input_is_a_usage_error(pytester, args, message):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert len(result.stderr.str().strip().splitlines()) == 1, result.stderr.str()
 
 
 def test_broken_user_template_is_reported_with_file_and_line(pytester):
@@ -118,3 +124,32 @@ def test_rootdir_conftest_hooks_apply_to_generated_items(pytester):
                                 "--ipfs-kinds=load", "--ipfs-db=none", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*skipped by the rootdir conftest*"])
+
+
+@pytest.mark.parametrize("content", [b"garbage bytes, not a database\n" * 10, None])
+def test_a_template_database_that_is_not_one_is_a_usage_error(pytester, content):
+    """Garbage bytes, or a DuckDB file without the templates tables: one line, exit 4 (was INTERNALERROR)."""
+    junk = pytester.path / "junk.duckdb"
+    if content is None:
+        duckdb.connect(str(junk)).execute("CREATE TABLE t (x INTEGER)").close()
+    else:
+        junk.write_bytes(content)
+    result = pytester.runpytest("--co", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-templates=junk.duckdb")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert err.startswith("ERROR: --ipfs-templates: 'junk.duckdb'") and len(err.strip().splitlines()) == 1, err
+    assert "INTERNALERROR" not in err + result.stdout.str()
+
+
+def test_a_real_file_at_a_generated_node_id_stops_the_run(pytester):
+    """ipfs/test_bert.py on disk would collect the same node IDs twice: one line naming the file, exit 4."""
+    pytester.path.joinpath("ipfs").mkdir()
+    pytester.path.joinpath("ipfs", "test_bert.py").write_text("def test_load():\n    pass\n")
+    result = pytester.runpytest("--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-kinds=load", "--ipfs-db=none")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "ipfs/test_bert.py exists on disk" in err and "remove or rename that file" in err
+    assert "leave 'bert' out of --ipfs-models" in err and len(err.strip().splitlines()) == 1, err
+    # another model is not affected
+    ok = pytester.runpytest("--co", "-q", "--ipfs-models=t5", "--ipfs-hw=cpu", "--ipfs-kinds=load", "ipfs")
+    assert _ids(ok) == ["ipfs/test_bert.py::test_load", "ipfs/test_t5.py::test_load[cpu]"]

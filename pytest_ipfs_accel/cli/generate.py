@@ -7,22 +7,21 @@ generate_key_tests, on the plugin's own pipeline (options -> plan -> render -> e
 from __future__ import annotations
 
 import argparse
-import os
-import re
 from pathlib import Path
 
 from .common import CliError
 
 TESTS_EPILOG = """examples:
   ipfs-accel generate tests -g bert -p cpu,cuda,openvino -o test_bert.py
-  ipfs-accel generate tests --generate bert --platform webgpu,webnn
+  ipfs-accel generate tests --generate bert --platform webgpu,webnn   # no -o: printed to stdout
   ipfs-accel generate tests -g bert-base-uncased -p cpu,cuda,openvino,qualcomm
   ipfs-accel generate tests -g bert,t5 -p all -o generated/ --kinds load,forward,parity
   pytest test_bert.py          # the files need nothing but pytest and the plugin
 
 -g takes registry names (bert, t5, ...), transformers model types, Hugging Face model ids
-(resolved offline to their architecture through a local directory, the local HF cache or a
-name table) or model directories. -p all means every platform family; tests for platforms
+(resolved offline to their architecture through the local HF cache or a name table) or model
+directories (their own weights, as pytest --ipfs-models=DIR). Without -o the module is printed
+to stdout; a file that pytest-ipfs-accel did not generate is never replaced without --force. -p all means every platform family; tests for platforms
 absent here skip, saying why. Without -p: GeneratorConfig.get_default_hardware_backends()
 ($IPFS_ACCEL_DEFAULT_HW overrides it)."""
 
@@ -44,6 +43,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-sizes", default="1,2", metavar="LIST", help="comma list of batch sizes (default 1,2)")
     p.add_argument("--precisions", default="fp32", metavar="LIST", help="comma list of fp32, fp16, bf16")
     p.add_argument("--templates", metavar="DIRS", help="comma list of template directories or .duckdb template databases searched first")
+    p.add_argument("--force", action="store_true",
+                   help="replace output files that pytest-ipfs-accel did not generate (hand-written files, links)")
 
 
 def add_parser(sub) -> None:
@@ -62,7 +63,7 @@ def add_parser(sub) -> None:
     tests.add_argument("-g", "--generate", "--model", dest="generate", required=True, metavar="MODEL[,MODEL]",
                        help="model(s): registry name, model type, HF model id or model directory")
     tests.add_argument("-o", "--output", metavar="FILE|DIR",
-                       help="a .py file (one model only) or a directory (default: the current directory)")
+                       help="a .py file (one model only) or a directory (default: print the module to stdout)")
     _common(tests)
     tests.set_defaults(func=run_tests)
     key = what.add_parser("key-tests", help="one test module per key model type (generate_key_tests)",
@@ -95,70 +96,80 @@ def platforms(raw: str | None) -> list[str]:
         raise CliError(f"-p/--platform: {exc}") from None
 
 
+#: The CLI's spelling of the options the pipeline reports problems in.
+FLAGS = {"models": "-g/--generate", "templates": "--templates", "seed": "--seed", "batch-sizes": "--batch-sizes",
+         "kinds": "--kinds", "precisions": "--precisions"}
+
+
 def architectures(raw: str | list[str]) -> list[str]:
-    """Model names or ids -> what the registry resolves (ids mapped to their architecture)."""
+    """Model names, ids or directories -> what the registry resolves: a model directory stays a
+    path (its own weights, as ``--ipfs-models=DIR``), an id becomes its architecture."""
     from ..models.ids import architecture
+    from ..models.pretrained import is_model_dir, missing_dir
     from ..models.registry import InvalidModelNameError, UnknownModelError
 
     out = []
     for name in (_split(raw) if isinstance(raw, str) else raw):
+        problem = missing_dir(name, hub_ids=True)
+        if problem:
+            raise CliError(f"{FLAGS['models']}: {problem}")
+        if is_model_dir(Path(name).expanduser()):
+            out.append(str(Path(name).expanduser().absolute()))
+            continue
         try:
             out.append(architecture(name))
         except (UnknownModelError, InvalidModelNameError) as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(f"{FLAGS['models']}: {exc}") from None
     if not out:
-        raise CliError("-g/--generate: no model given")
+        raise CliError(f"{FLAGS['models']}: no model given")
     return list(dict.fromkeys(out))
+
+
+def _option(key: str, convert, *args):
+    """A converter shared with the pytest options; its error named with this CLI's flag."""
+    from ..options import OptionValueError
+
+    try:
+        return convert(*args)
+    except OptionValueError as exc:
+        raise CliError(f"{FLAGS[key]}: {exc}") from None
 
 
 def run_config(models: list[str], hw: list[str], args: argparse.Namespace):
     """The RunConfig ``pytest --ipfs-models=... --ipfs-hw=... --ipfs-emit=...`` would build."""
-    from ..options import KINDS, PRECISIONS, RunConfig
+    from .. import options
 
-    kinds = tuple(dict.fromkeys(_split(args.kinds))) or None
-    for kind in kinds or ():
-        if kind not in KINDS:
-            raise CliError(f"--kinds: unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-    precisions = tuple(dict.fromkeys(_split(args.precisions))) or ("fp32",)
-    for p in precisions:
-        if p not in PRECISIONS:
-            raise CliError(f"--precisions: unknown precision {p!r}; choose from {', '.join(PRECISIONS)}")
-    if not re.fullmatch(r"\d+", str(args.seed).strip()):
-        raise CliError(f"--seed: {args.seed!r} is not an integer >= 0")
-    sizes = _split(args.batch_sizes)
-    if not sizes or any(not re.fullmatch(r"\d+", s) or int(s) < 1 for s in sizes):
-        raise CliError(f"--batch-sizes: {args.batch_sizes!r} is not a comma list of integers >= 1")
-    import pytest
-
-    from ..options import _template_dirs  # the plugin's own check: directories or .duckdb template DBs
-
-    try:
-        templates = _template_dirs(tuple(_split(args.templates)), Path.cwd())
-    except pytest.UsageError as exc:
-        raise CliError(str(exc).replace("--ipfs-templates", "--templates")) from None
+    kinds = _option("kinds", options.choices, tuple(_split(args.kinds)), options.KINDS) or None
+    precisions = _option("precisions", options.choices, tuple(_split(args.precisions)) or ("fp32",),
+                         options.PRECISIONS)
     extra = {"kinds": kinds} if kinds else {}
-    return RunConfig(models=tuple(models), hw=tuple(hw), seed=int(args.seed),
-                     batch_sizes=tuple(sorted({int(s) for s in sizes})), precisions=precisions,
-                     templates=tuple(templates), **extra)
+    return options.RunConfig(
+        models=tuple(models), hw=tuple(hw), precisions=precisions,
+        seed=_option("seed", options.seed, str(args.seed)),
+        batch_sizes=_option("batch-sizes", options.batch_sizes, tuple(_split(args.batch_sizes))),
+        templates=_option("templates", options.template_sources, tuple(_split(args.templates)), Path.cwd()),
+        **extra)
 
 
 def sources(cfg) -> dict[str, str]:
-    """filename -> module source, through the plugin's pipeline (usage problems -> CliError)."""
+    """filename -> module source, through the plugin's pipeline (problems named with this CLI's flags)."""
     import pytest
 
     from ..generate import pipeline
 
     try:
         return {name: r.source for name, r in pipeline.sources(cfg, pipeline.plan(cfg)).items()}
+    except pipeline.PlanError as exc:
+        raise CliError(f"{FLAGS.get(exc.option, exc.option)}: {exc.detail}") from None
     except pytest.UsageError as exc:
         raise CliError(str(exc)) from None
 
 
-def write(directory: Path, files: dict[str, str]) -> list[Path]:
+def write(directory: Path, files: dict[str, str], force: bool = False) -> list[Path]:
     from ..generate.emit import EmitError, emit
 
     try:
-        return emit(directory, files)
+        return emit(directory, files, force=force, flag="--force")
     except EmitError as exc:
         raise CliError(str(exc)) from None
 
@@ -172,27 +183,37 @@ def _report(written: list[Path], where: Path) -> None:
 def run_tests(args: argparse.Namespace) -> int:
     models = architectures(args.generate)
     files = sources(run_config(models, platforms(args.platform), args))
-    out = Path(args.output).expanduser() if args.output else Path(".")
-    if args.output and out.suffix == ".py" and not out.is_dir():
+    if not args.output:
+        return _to_stdout(files)
+    out = Path(args.output).expanduser()
+    if out.suffix == ".py" and not out.is_dir():
         if len(files) != 1:
             raise CliError(f"-o {args.output}: {len(files)} models give {len(files)} files; pass a directory")
-        (source,) = files.values()
-        if re.fullmatch(r"test_[a-z0-9_]+\.py", out.name):
-            written = write(out.parent, {out.name: source})
-        else:
-            try:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_name(out.name + ".tmp")
-                tmp.write_text(source, encoding="utf-8")
-                os.replace(tmp, out)
-            except OSError as exc:
-                raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
-            written = [out.resolve()]
+        from ..files import FileWriteError, write_text
+
+        try:
+            written = [write_text(out, next(iter(files.values())), force=args.force, flag="--force").absolute()]
+        except FileWriteError as exc:
+            raise CliError(str(exc)) from None
         _report(written, out)
         return 0
     if out.exists() and not out.is_dir():
         raise CliError(f"-o {args.output}: exists and is not a directory (a single-model output file must end in .py)")
-    _report(write(out, files), out)
+    _report(write(out, files, args.force), out)
+    return 0
+
+
+def _to_stdout(files: dict[str, str]) -> int:
+    """No ``-o``: one module to stdout (nothing on disk is touched); several need a directory."""
+    import sys
+
+    if len(files) != 1:
+        raise CliError(f"{len(files)} models give {len(files)} files: pass -o DIR (without -o one module is "
+                       "printed to stdout)")
+    ((name, source),) = files.items()
+    sys.stdout.write(source)
+    sys.stdout.flush()
+    print(f"ipfs-accel: printed {name} to stdout; write it with -o {name} or -o DIR", file=sys.stderr)
     return 0
 
 
@@ -204,5 +225,5 @@ def run_key_tests(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CliError(f"-o {out}: exists and is not a directory")
     files = sources(run_config(models, platforms(args.platform), args))
-    _report(write(out, files), out)
+    _report(write(out, files, args.force), out)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import os
 import types
 from pathlib import Path
 
@@ -70,3 +71,15 @@ def _load_conftests(config: pytest.Config, path: Path) -> None:
             consider_namespace_packages=bool(config.getini("consider_namespace_packages")))
     except (AttributeError, TypeError, ValueError):  # pragma: no cover - older/newer pytest
         pass
+
+
+def refuse_real_files(rootpath: Path, models) -> None:
+    """A real ``<rootdir>/ipfs/test_<model>.py`` would be collected under the same node IDs as the
+    in-memory module (the same tests twice, two records per node): stop with one line instead."""
+    for spec in models:
+        path = rootpath / VIRTUAL_DIR / f"test_{spec.name}.py"
+        if os.path.lexists(path):
+            raise pytest.UsageError(
+                f"--ipfs-models: {path} exists on disk and has the node IDs of the generated module for "
+                f"{spec.name!r} ({VIRTUAL_DIR}/{path.name}); remove or rename that file (e.g. emit to another "
+                f"folder: --ipfs-emit=generated/), or leave {spec.name!r} out of --ipfs-models.")

@@ -10,25 +10,38 @@ from .matrix import ModuleCells, build_matrix
 from .render import Rendered, TemplateError, render
 
 
+class PlanError(pytest.UsageError):
+    """A problem with one option's value: ``option`` is its key (``models``, ``templates``) so that
+    pytest says ``--ipfs-models: ...`` and the CLI names its own flag with the same ``detail``."""
+
+    def __init__(self, option: str, detail: str) -> None:
+        self.option, self.detail = option, detail
+        super().__init__(f"--ipfs-{option}: {detail}")
+
+
 def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
     """Registry names, model types, local dirs or selectors (``all``, ``task:..``, ``modality:..``)
     -> ModelSpecs; bad names and selectors are usage errors."""
+    from ..models.pretrained import missing_dir
     from ..models.registry import InvalidModelNameError, UnknownModelError, resolve
     from ..models.selection import SelectorError, expand_names
 
     try:
         names = expand_names(cfg.models)
     except SelectorError as exc:
-        raise pytest.UsageError(f"--ipfs-models: {exc}") from None
+        raise PlanError("models", str(exc)) from None
     specs: dict[str, ModelSpec] = {}
     for name in names:
+        problem = missing_dir(name)
+        if problem:
+            raise PlanError("models", problem)
         try:
             spec = resolve(name, trust_remote_code=cfg.trust_remote_code)
         except (UnknownModelError, InvalidModelNameError) as exc:
-            raise pytest.UsageError(f"--ipfs-models: {exc}") from None
+            raise PlanError("models", str(exc)) from None
         if spec.name in specs and specs[spec.name] != spec:
-            raise pytest.UsageError(f"--ipfs-models: {name!r} and another entry both map to test_{spec.name}.py; "
-                                    "rename one of the model directories.")
+            raise PlanError("models", f"{name!r} and another entry both map to test_{spec.name}.py; "
+                                      "rename one of the model directories.")
         specs[spec.name] = spec
     return list(specs.values())
 
@@ -58,11 +71,15 @@ def plan(cfg: RunConfig, hook=None, config: pytest.Config | None = None) -> list
 
 def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, Rendered]:
     """filename -> rendered module for every cell group; template problems are usage errors."""
+    from ..templatedb.store import TemplateDBError
+
     out = {}
     for cells in matrix:
         context = {"seed": cfg.seed, "model_arg": cells.model.path or cells.model.name}
         try:
             out[cells.filename] = render(cells, context, cfg.templates)
         except TemplateError as exc:
-            raise pytest.UsageError(f"template error: {exc}") from None
+            raise PlanError("templates", f"template error: {exc}") from None
+        except TemplateDBError as exc:
+            raise PlanError("templates", str(exc)) from None
     return out

@@ -1,8 +1,10 @@
 """Hugging Face model id (``bert-base-uncased``, ``meta-llama/Llama-2-7b-hf``) -> architecture, offline.
 
-Order: a name the registry already accepts (registry name, transformers model_type, model
-directory) is returned as is; then a local directory or the local HF cache (``config.json`` of a
-snapshot, read as a plain file; nothing is downloaded); then the prefix table :data:`ID_PREFIXES`.
+Order: a name the registry already accepts (registry name, transformers model_type) is returned
+as is; then the local HF cache (``config.json`` of a snapshot, read as a plain file; nothing is
+downloaded); then the prefix table :data:`ID_PREFIXES`. A model directory is not an id: callers
+pass it on as a path (its own weights), as ``--ipfs-models=DIR`` does. Typo hints for a plain name
+are the registry's, the same ones ``--ipfs-models`` gives.
 """
 
 from __future__ import annotations
@@ -80,15 +82,14 @@ def architecture(model_id: str) -> str:
     if not isinstance(model_id, str) or not model_id.strip() or "\x00" in model_id:
         raise InvalidModelNameError(model_id)
     model_id = model_id.strip()
-    local = Path(model_id).expanduser()
-    if (local / "config.json").is_file():
-        return _from_config(model_id, json.loads((local / "config.json").read_text(encoding="utf-8")),
-                            str(local / "config.json"))
+    registry_hints: list[str] | None = None
     if "/" not in model_id:
         try:
             resolve(model_id)
             return normalize(model_id)
-        except (UnknownModelError, InvalidModelNameError):
+        except UnknownModelError as exc:
+            registry_hints = exc.suggestions
+        except InvalidModelNameError:
             pass
     config = cached_config(model_id)
     if config is not None:
@@ -97,10 +98,14 @@ def architecture(model_id: str) -> str:
     matches = [(prefix, name) for prefix, name in ID_PREFIXES if low.startswith(prefix)]
     if matches:
         return max(matches, key=lambda m: len(m[0]))[1]
-    stem = low.rsplit("/", 1)[-1].split("-", 1)[0]
-    suggestions = difflib.get_close_matches(stem, KEY_MODELS, n=3, cutoff=0.5)
-    suggestions += [f"{p.rstrip('-./')}..." for p, _ in ID_PREFIXES
-                    if difflib.SequenceMatcher(None, low[:len(p)], p).ratio() > 0.7][:3]
     raise UnknownModelError(model_id, "not a registry name, model_type, local model directory, model in the "
                                       f"local Hugging Face cache ({_hub_cache()}) or known model id prefix",
-                            suggestions)
+                            _hints(low) if registry_hints is None else registry_hints)
+
+
+def _hints(low: str) -> list[str]:
+    """Close key models and id prefixes for an id-looking name (``org/model``)."""
+    stem = low.rsplit("/", 1)[-1].split("-", 1)[0]
+    suggestions = difflib.get_close_matches(stem, KEY_MODELS, n=3, cutoff=0.5)
+    return suggestions + [f"{p.rstrip('-./')}..." for p, _ in ID_PREFIXES
+                          if difflib.SequenceMatcher(None, low[:len(p)], p).ratio() > 0.7][:3]

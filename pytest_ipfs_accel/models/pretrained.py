@@ -20,6 +20,28 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
     return (Path(path) / CONFIG_FILE).is_file()
 
 
+def looks_like_path(name: str, hub_ids: bool = False) -> bool:
+    """A model name written as a path: absolute, ``~``/``.``-prefixed, or holding a separator.
+
+    With ``hub_ids`` a name such as ``org/model`` may be a Hugging Face id: then only names that
+    start like a path or end in a separator count."""
+    if os.path.isabs(name) or name.startswith(("~", ".")) or name.endswith(("/", os.sep)):
+        return True
+    return not hub_ids and (os.sep in name or "/" in name)
+
+
+def missing_dir(name: str, hub_ids: bool = False) -> str | None:
+    """Why a path-looking model name cannot be used (no directory there), else None."""
+    if not isinstance(name, str) or "\x00" in name or not name.strip() or not looks_like_path(name, hub_ids):
+        return None
+    full = os.path.abspath(os.path.expanduser(name))
+    if os.path.isdir(full):
+        return None
+    if os.path.exists(full):
+        return f"{name!r} is a file ({full}), not a model directory holding {CONFIG_FILE}"
+    return f"the model directory {name!r} does not exist (looked at {full})"
+
+
 def read_config_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The parsed ``config.json`` of a model directory (``ValueError`` when unreadable)."""
     file = Path(path) / CONFIG_FILE

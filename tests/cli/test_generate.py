@@ -37,9 +37,11 @@ def test_generated_file_passes_under_plain_pytest(tmp_path, cli):
 
 
 def test_merged_spelling_and_all_platforms(tmp_path, cli):
-    assert cli("generate", "tests", "--generate", "bert", "--platform", "webgpu,webnn", cwd=tmp_path).returncode == 0
-    src = (tmp_path / "test_bert.py").read_text()
+    gen = cli("generate", "tests", "--generate", "bert", "--platform", "webgpu,webnn", cwd=tmp_path)
+    assert gen.returncode == 0, gen.stderr
+    src = gen.stdout  # no -o: printed, nothing on disk touched
     assert "webgpu" in src and "webnn" in src and "openvino" not in src
+    assert not list(tmp_path.iterdir())
     assert cli("generate", "tests", "-g", "bert", "-p", "all", "-o", "all", cwd=tmp_path).returncode == 0
     assert "qualcomm" in (tmp_path / "all" / "test_bert.py").read_text()
 
@@ -68,10 +70,10 @@ def test_model_id_from_local_hf_cache(tmp_path, cli):
     gen = cli("generate", "tests", "-g", "acme/tiny-encoder", "-p", "cpu", "-o", "out", cwd=tmp_path, env=env)
     assert gen.returncode == 0, gen.stderr
     assert (tmp_path / "out" / "test_t5.py").is_file()
-    # and from a local model directory
+    # a local model directory is its own model (its weights), named after the directory
     gen = cli("generate", "tests", "-g", str(snap), "-p", "cpu", "-o", "out2", cwd=tmp_path)
     assert gen.returncode == 0, gen.stderr
-    assert (tmp_path / "out2" / "test_t5.py").is_file()
+    assert f"path={str(snap)!r}" in (tmp_path / "out2" / "test_0123abcd.py").read_text()
 
 
 def test_key_tests_one_file_per_key_model(tmp_path, cli):
@@ -85,9 +87,15 @@ def test_key_tests_one_file_per_key_model(tmp_path, cli):
 @pytest.mark.parametrize("args, needle", [
     (["-g", "berty-base", "-p", "cpu"], "unknown model 'berty-base'"),
     (["-g", "bert", "-p", "opnvino"], "did you mean openvino"),
-    (["-g", "bert", "--kinds", "load,fwd"], "--kinds: unknown kind 'fwd'"),
+    (["-g", "bert", "--kinds", "load,fwd"], "--kinds: unknown value 'fwd'. Did you mean 'forward'?"),
     (["-g", "bert", "--batch-sizes", "0"], "--batch-sizes"),
+    (["-g", "bert", "--batch-sizes", "1000000000000"], "--batch-sizes: '1000000000000' is not an integer from 1 to 4096"),
+    (["-g", "bert", "--seed", str(2**64)], "--seed: '18446744073709551616' is not an integer from 0 to 4294967295"),
     (["-g", "bert,t5", "-o", "x.py"], "pass a directory"),
+    (["-g", "bert,t5"], "2 models give 2 files: pass -o DIR"),
+    (["-g", "./nope/"], "-g/--generate: the model directory './nope/' does not exist"),
+    (["-g", "bret"], "-g/--generate: unknown model 'bret'"),
+    (["-g", "bert", "--templates", "junk.duckdb"], "--templates: 'junk.duckdb': no template database there"),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, needle, cli):
     gen = cli("generate", "tests", *args, cwd=tmp_path)
@@ -100,3 +108,48 @@ def test_help_has_examples(tmp_path, cli):
     out = cli("generate", "tests", "--help", cwd=tmp_path)
     assert out.returncode == 0 and "ipfs-accel generate tests -g bert-base-uncased" in out.stdout
     assert "examples:" in cli("generate", "key-tests", "--help", cwd=tmp_path).stdout
+
+
+def _model_dir(path):
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 8}))
+    return path
+
+
+def test_local_model_dir_is_what_ipfs_emit_writes(tmp_path, cli):
+    """-g ./dir uses the directory's own weights (path=...), as --ipfs-models=./dir does; not the tiny bert."""
+    _model_dir(tmp_path / "my_model")
+    gen = cli("generate", "tests", "-g", "./my_model", "-p", "cpu", "-o", "gen", cwd=tmp_path)
+    assert gen.returncode == 0, gen.stderr
+    emitted = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ipfs-models=./my_model",
+                              "--ipfs-hw=cpu", "--ipfs-emit=emitted"], cwd=tmp_path, env=ENV,
+                             capture_output=True, text=True, timeout=300)
+    assert emitted.returncode == 0, emitted.stdout + emitted.stderr
+    source = (tmp_path / "gen" / "test_my_model.py").read_text()
+    assert source == (tmp_path / "emitted" / "test_my_model.py").read_text()
+    assert f"path={str(tmp_path / 'my_model')!r}" in source and "source='path'" in source
+
+
+def test_typo_hints_are_the_ones_pytest_gives(tmp_path, cli):
+    for cli_args, option in [(["-g", "bret"], "--ipfs-models=bret"),
+                             (["-g", "bert", "--kinds", "parrity"], "--ipfs-kinds=parrity")]:
+        gen = cli("generate", "tests", *cli_args, cwd=tmp_path)
+        run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "--ipfs-models=bert",
+                              option], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+        hint = run.stderr[run.stderr.index("id you mean"):].split("?")[0]
+        assert hint in gen.stderr, (gen.stderr, run.stderr)
+
+
+def test_output_file_a_person_wrote_is_kept_unless_forced(tmp_path, cli):
+    mine = tmp_path / "test_bert.py"
+    mine.write_text("def test_mine():\n    pass\n")
+    for out in ("test_bert.py", "."):
+        gen = cli("generate", "tests", "-g", "bert", "-p", "cpu", "-o", out, cwd=tmp_path)
+        assert gen.returncode == 2 and "not a file pytest-ipfs-accel generated" in gen.stderr, gen.stderr
+        assert "--force" in gen.stderr and len(gen.stderr.strip().splitlines()) == 1
+        assert mine.read_text() == "def test_mine():\n    pass\n"
+    assert cli("generate", "tests", "-g", "bert", "-p", "cpu", "-o", "test_bert.py", "--force",
+               cwd=tmp_path).returncode == 0
+    assert cli("generate", "tests", "-g", "bert", "-p", "cpu,openvino", "-o", "test_bert.py",
+               cwd=tmp_path).returncode == 0  # a file we generated is ours to replace
+    assert "openvino" in mine.read_text() and sorted(p.name for p in tmp_path.iterdir()) == ["test_bert.py"]

@@ -74,3 +74,16 @@ def test_directory_without_weights_is_a_build_error(tmp_path) -> None:
     with pytest.raises(ModelBuildError) as info:
         load(resolve(str(path)))
     assert "'empty_bert'" in str(info.value) and str(path) in str(info.value)
+
+
+def test_missing_dir_names_the_directory_not_an_invalid_name(tmp_path, monkeypatch):
+    from pytest_ipfs_accel.models.pretrained import missing_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert missing_dir("./nope/") == f"the model directory './nope/' does not exist (looked at {tmp_path / 'nope'})"
+    assert "does not exist" in missing_dir("nope/x")
+    assert missing_dir("nope/x", hub_ids=True) is None  # may be a Hugging Face id for the CLI
+    (tmp_path / "afile").write_text("")
+    assert "is a file" in missing_dir("./afile")
+    (tmp_path / "there").mkdir()
+    assert missing_dir("./there") is None and missing_dir("bert") is None
