@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
+from ..store.writer import DEFAULT_LOCK_TIMEOUT as DEFAULT_TIMEOUT
 from .common import DEFAULT_DB, CliError
 
 
@@ -24,6 +27,7 @@ def add_parser(sub) -> None:
                                     "run and node id): merging twice adds nothing. Inputs are not modified.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="a .duckdb file or a Parquet export folder")
     p.add_argument("-o", "--output", type=Path, required=True, help="database to merge into (created if absent)")
+    _timeout_option(p, "OUTPUT")
     p.set_defaults(func=merge)
 
     p = dsub.add_parser("export", help="write every run as Parquet files: DIR/<table>/<run_id>.parquet",
@@ -36,15 +40,40 @@ def add_parser(sub) -> None:
     p = dsub.add_parser("import", help="load a spill file (written when the database was locked)")
     p.add_argument("spill", type=Path, metavar="SPILL", help="a <db>.<run-id>.spill.jsonl file")
     p.add_argument("--db", type=Path, default=None, help="database to load into (default: the one it names)")
+    _timeout_option(p, "the database")
     p.set_defaults(func=import_)
+
+
+def _timeout_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"how long to wait while another process (a pytest run, another merge) holds {what} "
+                             f"(default {DEFAULT_TIMEOUT:g})")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return value
+
+
+def _locked(exc: Exception, timeout: float) -> CliError:
+    return CliError(f"{exc}: it is in use (a pytest run or another merge); try again when it ends, or wait longer "
+                    f"with --timeout (now {timeout:g} s)")
 
 
 def merge(args: argparse.Namespace) -> int:
     from ..store.merge import merge as merge_dbs, summary
     from ..store.schema import StoreError
+    from ..store.writer import DatabaseLocked
 
     try:
-        added = merge_dbs(args.inputs, args.output)
+        added = merge_dbs(args.inputs, args.output, timeout=args.timeout)
+    except DatabaseLocked as exc:
+        raise _locked(exc, args.timeout) from None
     except StoreError as exc:
         raise CliError(f"{exc} ({args.output} is unchanged)") from None
     print(f"ipfs-accel db merge: added {summary(added)} to {args.output}")
@@ -68,18 +97,18 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    import json
-
     from ..store.schema import StoreError
-    from ..store.writer import import_spill
+    from ..store.spill import import_spill
+    from ..store.writer import DatabaseLocked
 
     if not args.spill.is_file():
         raise CliError(f"{args.spill}: no such spill file")
     try:
-        inserted = import_spill(args.spill, args.db)
+        inserted = import_spill(args.spill, args.db, timeout=args.timeout,
+                                warn=lambda line: print(f"ipfs-accel db import: warning: {line}", file=sys.stderr))
+    except DatabaseLocked as exc:
+        raise _locked(exc, args.timeout) from None
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise CliError(f"{args.spill} is not a pytest-ipfs-accel spill file ({exc})") from None
     print(f"ipfs-accel db import: inserted {', '.join(f'{n} {t}' for t, n in inserted.items())}")
     return 0

@@ -4,6 +4,9 @@
     ipfs-accel report --db box1.duckdb box2.duckdb fleet/ --output fleet.html   # machines side by side
     ipfs-accel report --input benchmark.json [more.json ...] --output report.html [--db PATH]
 
+``--input`` takes the JSON pytest-benchmark writes with ``pytest --benchmark-json=FILE`` (or its
+``--benchmark-autosave`` files); a file imported before is recognised and not imported twice.
+
 Several ``--db`` inputs (databases, or folders of ``ipfs-accel db export --parquet`` files) are
 merged into a temporary database first; the report then shows machines side by side.
 
@@ -23,11 +26,14 @@ from .common import DEFAULT_DB, CliError
 def add_parser(sub) -> None:
     rep = sub.add_parser("report", help="render an HTML or Markdown report from the results store",
                          description="Render a report of one run from the results database; with --input, "
-                                     "first import pytest-benchmark JSON files into it (one run per file).")
+                                     "first import pytest-benchmark JSON files into it (one run per file; "
+                                     "write them with pytest-benchmark's 'pytest --benchmark-json=FILE').")
     rep.add_argument("--db", type=Path, nargs="+", default=None, metavar="PATH",
                      help=f"results database(s) or Parquet export folder(s) (default {DEFAULT_DB} in the current "
                           "directory); several are merged and shown machine by machine")
-    rep.add_argument("--input", nargs="+", type=Path, metavar="JSON", help="pytest-benchmark JSON file(s) to import")
+    rep.add_argument("--input", nargs="+", type=Path, metavar="JSON",
+                     help="pytest-benchmark JSON file(s) to import: what 'pytest --benchmark-json=FILE' (or "
+                          "--benchmark-autosave) writes; a file imported before is not imported again")
     rep.add_argument("--output", "-o", type=Path, required=True, help="report file (.html or .md)")
     rep.add_argument("--format", choices=("html", "md"), help="default: from the --output suffix")
     rep.add_argument("--run", default=None,
@@ -62,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
                 from ..report.pytest_json import NotBenchmarkJSON, import_files
 
                 try:
-                    run_ids = import_files(args.input, db)
+                    done = import_files(args.input, db)
                 except NotBenchmarkJSON as exc:
                     raise CliError(str(exc)) from None
-                print(f"ipfs-accel: imported {len(run_ids)} file(s) into {db} as run(s) {', '.join(run_ids)}")
-                run = run or run_ids[-1]
+                _say_imported(done, db)
+                run = run or done[-1].run_id
             elif not db.is_file():
                 raise CliError(f"{db}: no results database there (give --db PATH, or run pytest with "
                                "--ipfs-models first, or import pytest-benchmark JSON with --input)")
@@ -81,3 +87,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(f"ipfs-accel: report written to {args.output}")
     return 0
+
+
+def _say_imported(done: list, db: Path) -> None:
+    new = [d.run_id for d in done if d.new]
+    if new:
+        print(f"ipfs-accel: imported {len(new)} file(s) into {db} as run(s) {', '.join(new)}")
+    for d in done:
+        if not d.new:
+            print(f"ipfs-accel: {d.path} was already imported as run {d.run_id}; not imported again")

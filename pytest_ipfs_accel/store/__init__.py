@@ -4,7 +4,8 @@ Nothing here imports duckdb until a database is opened.
 """
 
 from .schema import SCHEMA_VERSION, BenchmarkRow, RunRow, StoreError, TestResultRow
-from .writer import DatabaseLocked, Writer, import_spill
+from .spill import import_spill
+from .writer import DatabaseLocked, ReadOnlyDatabase, Writer
 
-__all__ = ["SCHEMA_VERSION", "BenchmarkRow", "DatabaseLocked", "RunRow", "StoreError", "TestResultRow", "Writer",
-           "import_spill"]
+__all__ = ["SCHEMA_VERSION", "BenchmarkRow", "DatabaseLocked", "ReadOnlyDatabase", "RunRow", "StoreError",
+           "TestResultRow", "Writer", "import_spill"]

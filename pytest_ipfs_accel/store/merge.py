@@ -8,9 +8,13 @@ and read together: a run exported twice lands on the same file name.
 and adds what ``output`` lacks: runs keyed by ``id``; result and benchmark rows keyed by
 ``(run_id, node_id)``, so merging twice adds nothing and a run split over two inputs is joined
 without duplicates. A run stored as ``running`` is updated when an input has it finished. Inputs
-are never modified: an older DuckDB input is copied to a temporary file and migrated there.
-Everything is written to a temporary file next to ``output`` and renamed over it at the end, so
-a corrupt or foreign input (StoreError naming it) leaves ``output`` as it was.
+are never modified: every DuckDB input is copied to a temporary folder (with its ``.wal``) and
+opened and migrated there first, so a corrupt or foreign input is a StoreError naming it before
+``output`` is touched. Then ``output`` is opened in place like any writer opens it -- the same
+DuckDB lock, waited for up to ``timeout`` seconds (DatabaseLocked after that), its own ``.wal``
+replayed by DuckDB (or a one-line StoreError if it cannot be) -- and every input lands in one
+transaction: all of it or none. Merges into one output at the same time take turns and all land;
+a pytest run writing to ``output`` keeps its rows (the merge waits for it).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .schema import StoreError
-from .writer import Writer, connect
+from .writer import DEFAULT_LOCK_TIMEOUT, Writer
 
 #: Tables merged and exported, in the order they are written.
 TABLES = ("runs", "test_results", "benchmark_results")
@@ -68,32 +72,42 @@ def parquet_files(folder: Path) -> dict[str, list[Path]]:
     return {t: sorted(p for p in folder.rglob(f"{t}/*.parquet") if p.is_file()) for t in TABLES}
 
 
-def merge(inputs: list[Path | str], output: Path | str) -> dict[str, int]:
+def merge(inputs: list[Path | str], output: Path | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> dict[str, int]:
     """Add every input's runs and rows to ``output`` (created if absent); rows added per table."""
     output = Path(output)
     for path in map(Path, inputs):
         if not path.exists():
             raise StoreError(f"{path}: no such file or folder to merge")
+        if path.resolve() == output.resolve():
+            raise StoreError(f"{path} is the output itself; merge other files into it")
     output.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".merge-", dir=output.parent))
-    tmp = work / output.name
     try:
-        if output.exists():
-            _copy_db(output, tmp)
-        _open_copy(tmp, output)  # create or migrate forward; StoreError for a foreign/corrupt output
-        con = connect(tmp)
+        sources = [_prepared(path, work / f"in{n}.duckdb") for n, path in enumerate(map(Path, inputs))]
+        writer = Writer.open(output, timeout=timeout, spill=False)
         try:
-            added = dict.fromkeys(TABLES, 0)
-            for n, path in enumerate(map(Path, inputs)):
-                for table, count in _merge_one(con, path, work / f"in{n}.duckdb").items():
-                    added[table] += count
-            con.execute("CHECKPOINT")
+            with writer.transaction():
+                added = dict.fromkeys(TABLES, 0)
+                for path, source in sources:
+                    for table, count in _merge_one(writer.con, path, source).items():
+                        added[table] += count
         finally:
-            con.close()
-        os.replace(tmp, output)
+            writer.close()
         return added
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _prepared(path: Path, scratch: Path) -> tuple[Path, Path]:
+    """(input, what to read): a folder as it is; a DuckDB file copied to ``scratch`` and migrated there."""
+    if path.is_dir():
+        return path, path
+    _copy_db(path, scratch)
+    try:
+        Writer.open(scratch, spill=False).close()  # a copy, migrated: the input itself is never written
+    except StoreError as exc:
+        raise StoreError(f"cannot merge: {str(exc).replace(str(scratch), str(path))}") from None
+    return path, scratch
 
 
 def _copy_db(src: Path, dst: Path) -> None:
@@ -103,22 +117,12 @@ def _copy_db(src: Path, dst: Path) -> None:
         shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
 
 
-def _open_copy(copy: Path, original: Path) -> None:
-    """Create or migrate ``copy``; errors name ``original``, the file the user gave."""
-    try:
-        Writer.open(copy).close()
-    except StoreError as exc:
-        raise StoreError(str(exc).replace(str(copy), str(original))) from None
-
-
 def _merge_one(con, path: Path, scratch: Path) -> dict[str, int]:
     import duckdb
 
     try:
         if path.is_dir():
             return _merge_parquet(con, path)
-        _copy_db(path, scratch)
-        _open_copy(scratch, path)  # a copy, migrated: the input itself is never written
         con.execute(f"ATTACH '{_quoted(scratch)}' AS src (READ_ONLY)")
         try:
             return {t: _insert(con, t, f"src.main.{t}", _columns(con, f"src.main.{t}")) for t in TABLES}

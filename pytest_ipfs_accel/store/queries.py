@@ -1,7 +1,8 @@
 """Read helpers for reports and comparisons: plain dicts out, parameterized SQL in.
 
-Open with ``connect(path)`` (read-only; an older file is migrated first, a foreign or newer one
-is a StoreError), then pass the connection to the helpers.
+Open with ``connect(path)`` (read-only; an older file is migrated first, a foreign, newer or
+corrupt one is a StoreError; this host's dead ``running`` runs are marked ``interrupted`` first
+when the file can be written), then pass the connection to the helpers.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import schema
+from . import liveness, schema
 from .schema import StoreError
-from .writer import DEFAULT_LOCK_TIMEOUT, Writer
+from .writer import DEFAULT_LOCK_TIMEOUT, Writer, verify
 from .writer import connect as _connect
 
 _JSON_COLUMNS = ("packages", "hardware", "options", "args", "fingerprint")
@@ -27,13 +28,28 @@ def connect(path: Path | str, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Itera
         raise StoreError(f"{path}: no results database there (run pytest with --ipfs-models to create one).")
     con = _connect(path, read_only=True, timeout=timeout)
     try:
-        if schema.check(con, path) < schema.SCHEMA_VERSION:
+        if schema.check(con, path) < schema.SCHEMA_VERSION or liveness.dead_runs(con):
             con.close()
-            Writer.open(path, timeout=timeout).close()  # migrates forward
+            _update(path, timeout)
             con = _connect(path, read_only=True, timeout=timeout)
+        verify(con, path)
         yield con
     finally:
         con.close()
+
+
+def _update(path: Path, timeout: float) -> None:
+    """Migrate forward and mark dead runs (Writer.open does both); a file we may not write is read as it is,
+    unless it needs a migration."""
+    try:
+        Writer.open(path, timeout=timeout, spill=False).close()
+    except StoreError:
+        con = _connect(path, read_only=True, timeout=timeout)
+        try:
+            if schema.check(con, path) < schema.SCHEMA_VERSION:
+                raise
+        finally:
+            con.close()
 
 
 def _dicts(cursor) -> list[dict[str, Any]]:

@@ -5,23 +5,29 @@ Workers only label their setup reports with the item's model/platform/kind/preci
 controller's ``pytest_runtest_logreport`` joins each item's setup/call/teardown reports into one
 ``test_results`` row when its teardown arrives. The run row is written at session start and
 marked finished (or interrupted) at session end, so a killed run keeps the rows it finished.
+
+At the end, every collected item without a row gets one saying it was not run (outcome ``error``,
+message ``not run: ...``) and the run is ``interrupted`` with a ``note``: xdist workers that
+crashed past ``--max-worker-restart``, ``-x``, Ctrl-C. A session stopped by a usage error before
+any item ran leaves no run row (it is removed). A database that fails mid-run (corrupt) spills the
+rest of the rows and makes the exit status 4.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform as _platform
 import secrets
-import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ..markers import labels
+from . import liveness
 from .options import lock_timeout
 from .schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
 from .writer import Writer
@@ -61,6 +67,8 @@ class Recorder:
         self._is_worker = hasattr(config, "workerinput")
         self._timeout = lock_timeout(config)  # a bad value is a UsageError now, at configure time
         self._phases: dict[str, dict[str, pytest.TestReport]] = {}
+        self._collected: dict[str, dict[str, Any] | None] = {}  # node id -> labels (None under xdist)
+        self._written: set[str] = set()
 
     # -- every process: label reports --------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -86,6 +94,17 @@ class Recorder:
         self.run = run_row(self.config, self.run_id)
         writer.start_run(self.run)
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.writer is not None:
+            self._collected.update((item.nodeid, item_meta(item)) for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The controller's view of what will run (workers collect identically)."""
+        if self.writer is not None:
+            for nodeid in ids:
+                self._collected.setdefault(nodeid, None)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.writer is None:
             return
@@ -103,10 +122,37 @@ class Recorder:
             return
         for nodeid in list(self._phases):  # items cut short by -x or Ctrl-C: keep what they reported
             self._write(nodeid)
+        if session.exitstatus == pytest.ExitCode.USAGE_ERROR and not self._written:
+            self.writer.discard_run(self.run_id)  # e.g. a template error at collection: nothing ran
+            self.writer.close()
+            return
+        note = self._not_run(session)
         stopped = exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop or session.shouldfail
+        if stopped and note is None:
+            note = f"stopped early: {session.shouldstop or session.shouldfail or 'interrupted'}"
+        if self.writer.failed:  # the database broke mid-run: the rest is in the spill file; say so loudly
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
         # session.exitstatus, not the argument: the regression gate may have raised it to 6 since
-        self.writer.finish_run(self.run_id, "interrupted" if stopped else "finished", int(session.exitstatus))
+        self.writer.finish_run(self.run_id, "interrupted" if stopped or note else "finished",
+                               int(session.exitstatus), note=note)
         self.writer.close()
+
+    def _not_run(self, session: pytest.Session) -> str | None:
+        """Store a row for each collected item that never reported; the run's note, or None if all ran."""
+        missing = [nodeid for nodeid in self._collected if nodeid not in self._written]
+        if not missing:
+            return None
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        why = getattr(dsession, "_summary_report", None) or session.shouldstop or session.shouldfail or (
+            "interrupted (Ctrl-C)" if session.exitstatus == pytest.ExitCode.INTERRUPTED
+            else "the session ended before it ran")
+        message = f"not run: {why}"
+        self.writer.add_results(TestResultRow(
+            run_id=self.run_id, node_id=nodeid, outcome="error", message=_clip(message),
+            **{k: (self._collected[nodeid] or {}).get(k) for k in
+               ("model", "platform", "runtime", "device", "kind", "precision", "batch_size")})
+            for nodeid in missing)
+        return f"{len(missing)} of {len(self._collected)} collected items not run: {why}"
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         writer = self.writer
@@ -125,6 +171,7 @@ class Recorder:
         row = result_row(self.run_id, nodeid, phases)
         if row is not None:
             self.writer.add_result(row)
+            self._written.add(nodeid)
 
 
 def _ignore_in_git(folder: Path) -> None:
@@ -256,12 +303,12 @@ def run_row(config: pytest.Config, run_id: str) -> RunRow:
     fp = fingerprint(probed, packages)
     return RunRow(
         id=run_id, started_at=utcnow(), status="running",
-        host=socket.gethostname(), os=_platform.platform(), python=_platform.python_version(),
+        host=liveness.host(), os=_platform.platform(), python=_platform.python_version(),
         packages=json.dumps(packages), fingerprint=json.dumps(fp), machine_id=machine_id(fp),
         hardware=json.dumps(probed),
         options=json.dumps(dataclasses.asdict(cfg) if cfg is not None else None, default=str),
         args=json.dumps(list(config.invocation_params.args), default=str),
-        rootdir=str(config.rootpath), git_commit=git_commit(config.rootpath),
+        rootdir=str(config.rootpath), git_commit=git_commit(config.rootpath), pid=os.getpid(),
     )
 
 
@@ -320,8 +367,12 @@ def summary_lines(writer: Writer, run_id: str, cwd: Path) -> list[tuple[str, dic
         if writer.spill_path is not None:
             lines.append((f"ipfs-accel: {count(writer.spilled)} written to "
                           f"{shown(writer.spill_path)} instead (run {run_id}); load them into the database "
-                          f"later with: {sys.executable} -c \"from pytest_ipfs_accel.store import import_spill; "
-                          f"import_spill('{writer.spill_path}')\"", {"yellow": True, "bold": True}))
+                          f"later with: ipfs-accel db import {shown(writer.spill_path)} (or from Python: "
+                          f"pytest_ipfs_accel.store.import_spill(path))", {"yellow": True, "bold": True}))
+    if writer.duplicates:
+        shown_ids = ", ".join(writer.duplicates[:3]) + (", ..." if len(writer.duplicates) > 3 else "")
+        lines.append((f"ipfs-accel: {len(writer.duplicates)} rows not stored: their node id already has a row in "
+                      f"run {run_id} (one row per item and run): {shown_ids}", {"red": True, "bold": True}))
     if writer.lost:
         lines.append((f"ipfs-accel: {writer.lost} rows could not be stored anywhere: {writer.lost_reason}",
                       {"red": True, "bold": True}))

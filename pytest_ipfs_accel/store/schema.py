@@ -15,7 +15,8 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     ``rootdir``, ``git_commit`` (NULL outside a git work tree); since v3 ``fingerprint`` (JSON: CPU
     model and flags, cores, memory, accelerators and versions, see ``store.fingerprint``) and
     ``machine_id`` (short hash of the fingerprint's stable hardware part); since v4 ``pid`` (the
-    writing process, so a later run on the same host can tell a dead ``running`` run).
+    writing process, so a later run on the same host can tell a dead ``running`` run); since v5
+    ``note`` (why a run is ``interrupted``: killed, workers crashed, stopped early).
 ``test_results``
     one row per executed item, appended when it finishes: ``run_id``, ``node_id``, ``model``,
     ``platform``, ``runtime``, ``device``, ``kind``, ``precision``, ``batch_size`` (NULL for items
@@ -35,6 +36,19 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     average), ``other_cpu_s`` (CPU seconds other processes used or stole while timing), ``threads``
     (the thread count timed with), ``lock_wait_s`` (seconds waited for the device timing lock).
 
+Since v6 ``(run_id, node_id)`` is unique in ``test_results`` and in ``benchmark_results`` (a unique
+index; step 5 first deletes all but the first-written of any duplicates, in its own transaction
+because DuckDB builds an index from committed rows). The writer inserts with
+``INSERT OR IGNORE`` and counts what it refused, so a node id collected twice never gives two rows.
+
+An incomplete run -- a killed process, xdist workers that crashed and stopped the session, ``-x`` or
+Ctrl-C -- is ``interrupted`` (not a new status: DuckDB cannot alter the ``status`` CHECK, and every
+reader already treats ``interrupted`` as "not a baseline"); ``note`` says why. Collected items that
+never ran get a ``test_results`` row with outcome ``error`` and a message starting ``not run:``
+(not a new outcome, for the same reason and so every report counts them as a problem). A ``running``
+run whose ``pid`` is dead on this same ``host`` is marked ``interrupted`` by the next writer or reader
+of the file (``store.liveness``); runs of other hosts are never touched.
+
 ``run_id`` refers to ``runs.id`` (no FOREIGN KEY: DuckDB checks those on every append, and a
 spill file may be imported before its run row). Migrations are append-only: a released step is
 never edited; a change is a new step. Each step runs in one transaction, so a database is always
@@ -50,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -141,7 +155,18 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "ALTER TABLE benchmark_results ADD COLUMN threads INTEGER",
         "ALTER TABLE benchmark_results ADD COLUMN lock_wait_s DOUBLE",
     )),
+    (5, "why a run is interrupted; drop duplicate (run, node id) rows, keeping the first written", (
+        "ALTER TABLE runs ADD COLUMN note VARCHAR",
+        *(f"DELETE FROM {table} WHERE rowid NOT IN (SELECT min(rowid) FROM {table} GROUP BY run_id, node_id)"
+          for table in ("test_results", "benchmark_results")),
+    )),
+    # its own step: DuckDB builds an index from committed rows, so the deletes above must commit first
+    (6, "one row per (run, node id): unique keys", tuple(
+        f"CREATE UNIQUE INDEX {table}_run_node ON {table} (run_id, node_id)"
+        for table in ("test_results", "benchmark_results"))),
 )
+#: Tables whose rows are keyed by (run_id, node_id) since v5.
+KEYED_TABLES = ("test_results", "benchmark_results")  # since v6
 
 
 class StoreError(Exception):
@@ -167,6 +192,7 @@ class RunRow:
     fingerprint: str | None = None  # JSON text (store.fingerprint)
     machine_id: str | None = None
     pid: int | None = None  # the controller's process id (with host: is a `running` run still alive?)
+    note: str | None = None  # why the run is interrupted (v5)
 
 
 @dataclass
@@ -233,10 +259,15 @@ def columns(table: str) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(TABLES[table]))
 
 
+def _insert_into(table: str) -> str:
+    """``INSERT [OR IGNORE] INTO``: keyed tables ignore a second row for a (run, node id)."""
+    return f"INSERT {'OR IGNORE ' if table in KEYED_TABLES else ''}INTO {table}"
+
+
 def insert_sql(table: str) -> str:
     """``INSERT INTO table (cols) VALUES (?, ...)``: identifiers are ours, values parameters."""
     cols = columns(table)
-    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    return f"{_insert_into(table)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
 
 
 _SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "datetime": "TIMESTAMP"}
@@ -247,7 +278,7 @@ def bulk_insert_sql(table: str) -> str:
     cols = columns(table)
     types = [_SQL_TYPES[f.type.split(" | ")[0]] for f in dataclasses.fields(TABLES[table])]
     select = ", ".join(f"unnest(?::{t}[])" for t in types)
-    return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select}"
+    return f"{_insert_into(table)} ({', '.join(cols)}) SELECT {select}"
 
 
 def values(row: Any) -> list[Any]:

@@ -106,3 +106,52 @@ def test_python_dash_m(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pytest_ipfs_accel", "report", "--db", str(tmp_path / "no.db"),
                            "--output", str(tmp_path / "r.html")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "no.db: no results database there" in done.stderr
+
+
+def _spoil(path, change):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc["benchmarks"][1])
+    path.write_text(json.dumps(doc), encoding="utf-8")  # NaN written as NaN, as pytest-benchmark does
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda b: b["stats"].update(rounds=10 ** 30),
+     "stats.rounds 1000000000000000000000000000000 is out of range (a whole number 1 .. 2147483647)"),
+    (lambda b: b["stats"].update(rounds=-3), "stats.rounds -3 is out of range"),
+    (lambda b: b["stats"].update(rounds=2.5), "stats.rounds 2.5 is out of range"),
+    (lambda b: b["stats"].update(median=float("nan")), "stats.median nan is not a time in seconds"),
+    (lambda b: b["stats"].update(min=-1.0), "stats.min -1.0 is not a time in seconds"),
+    (lambda b: b["stats"].update(mean=1e300), "stats.mean 1e+300 is not a time in seconds"),
+    (lambda b: b["stats"].update(iterations=10 ** 12), "stats.iterations 1000000000000 is out of range"),
+    (lambda b: b["params"].update(batch_size=10 ** 20), "batch_size 100000000000000000000 is out of range"),
+    (lambda b: b["stats"]["data"].append(float("inf")), "stats.data holds a value that is not a time"),
+])
+def test_absurd_numbers_are_one_line_naming_benchmark_and_field_and_nothing_is_written(tmp_path, capsys, change,
+                                                                                     expected):
+    good, bad, db = bench_json(tmp_path / "good.json"), bench_json(tmp_path / "bad.json"), tmp_path / "r.duckdb"
+    _spoil(bad, change)
+    Writer.open(db).close()
+    assert main(["report", "--input", str(good), str(bad), "--output", str(tmp_path / "r.html"),
+                 "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{bad}: benchmark 'ipfs/test_bert.py::test_benchmark[bert-cpu-4]': " in err
+    assert expected in err, err
+    assert data.load(db).history == []  # not half a run: nothing at all
+
+
+def test_the_same_json_imported_twice_is_one_run(tmp_path, capsys):
+    db, out, first = tmp_path / "r.duckdb", tmp_path / "r.html", bench_json(tmp_path / "a.json")
+    assert main(["report", "--input", str(first), "--output", str(out), "--db", str(db)]) == 0
+    run_id = data.load(db).run["id"]
+    assert f"as run(s) {run_id}" in capsys.readouterr().out
+    again = tmp_path / "copy.json"  # the same content, formatted differently
+    again.write_text(json.dumps(json.loads(first.read_text()), indent=2), encoding="utf-8")
+    assert main(["report", "--input", str(again), "--output", str(out), "--db", str(db)]) == 0
+    assert f"{again} was already imported as run {run_id}; not imported again" in capsys.readouterr().out
+    assert [r["id"] for r in data.load(db).history] == [run_id]
+
+
+def test_help_says_where_the_json_comes_from(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert "--benchmark-json" in " ".join(capsys.readouterr().out.split())

@@ -60,3 +60,58 @@ def plant():
         return fingerprint.machine_id(fp)
 
     return _plant
+
+
+class Damaged:
+    """``damaged(folder)``: (offset, copy) of a real results file with 4 KiB overwritten at each 64 KiB step;
+    ``damaged.write_a_run(path)``: (the message it was refused with at open, or None; the closed writer)."""
+
+    def __call__(self, folder):
+        import shutil
+
+        good = folder / "good.duckdb"
+        self._big_db(good)
+        for offset in range(4096, good.stat().st_size, 65536):
+            bad = folder / f"bad{offset}.duckdb"
+            shutil.copyfile(good, bad)
+            with open(bad, "r+b") as f:
+                f.seek(offset)
+                f.write(b"\xa5" * 4096)
+            yield offset, bad
+
+    @staticmethod
+    def _big_db(path):
+        from datetime import datetime
+
+        from pytest_ipfs_accel.store.schema import RunRow, TestResultRow
+        from pytest_ipfs_accel.store.writer import Writer
+
+        writer = Writer.open(path)
+        for k in range(3):
+            writer.start_run(RunRow(id=f"r{k}", started_at=datetime(2025, 1, 1)))
+            writer.add_results(TestResultRow(f"r{k}", f"t.py::test_{i:05d}" * 4, "passed", message="m" * 60)
+                               for i in range(3000))
+        writer.close()
+
+    @staticmethod
+    def write_a_run(path):
+        from datetime import datetime
+
+        from pytest_ipfs_accel.store.schema import RunRow, StoreError, TestResultRow
+        from pytest_ipfs_accel.store.writer import Writer
+
+        try:
+            writer = Writer.open(path)
+        except StoreError as exc:
+            return str(exc), None
+        writer.start_run(RunRow(id="new", started_at=datetime(2025, 1, 1)))
+        writer.add_results(TestResultRow("new", f"t.py::test_{i}", "passed") for i in range(5))
+        writer.add_result(TestResultRow("new", "t.py::test_last", "passed"))
+        writer.finish_run("new", "finished", 0)
+        writer.close()
+        return None, writer
+
+
+@pytest.fixture
+def damaged():
+    return Damaged()

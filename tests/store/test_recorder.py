@@ -152,20 +152,23 @@ def test_under_xdist_the_controller_writes_each_item_once(run, pytester):
     assert summary(result)[0] == 5
 
 
-@pytest.mark.parametrize("how, status, exit_status", [
-    ("keyboard", "interrupted", 2),
-    ("exitfirst", "interrupted", 1),
+@pytest.mark.parametrize("how, status, exit_status, why", [
+    ("keyboard", "interrupted", 2, "interrupted (Ctrl-C)"),
+    ("exitfirst", "interrupted", 1, "stopping after 1 failures"),
 ])
-def test_a_run_stopped_midway_keeps_its_rows_and_says_so(run, pytester, conftest, how, status, exit_status):
+def test_a_run_stopped_midway_keeps_its_rows_and_says_so(run, pytester, conftest, how, status, exit_status, why):
     if how == "keyboard":
         conftest("SEEN = []\n\n\ndef pytest_runtest_logfinish(nodeid):\n    SEEN.append(nodeid)\n"
                  "    if len(SEEN) == 2:\n        raise KeyboardInterrupt\n")
     pytester.makepyfile(test_plain=PLAIN)
     result = run(*PLAIN_ONLY, *(["-x"] if how == "exitfirst" else []))
     assert result.ret == exit_status
-    assert [r["outcome"] for r in rows(pytester)] == ["failed", "passed"]
+    got = rows(pytester)
+    assert [r["outcome"] for r in got] == ["failed", "passed", "error"]  # the third item: recorded as not run
+    assert got[2]["message"] == f"not run: {why}"
     run_row = the_run(pytester)
     assert (run_row["status"], run_row["exit_status"]) == (status, exit_status)
+    assert run_row["note"] == f"1 of 3 collected items not run: {why}"
 
 
 def test_a_killed_run_keeps_the_rows_it_finished(run, pytester, conftest):
@@ -175,8 +178,9 @@ def test_a_killed_run_keeps_the_rows_it_finished(run, pytester, conftest):
     result = run(*PLAIN_ONLY)
     assert result.ret == -9
     assert sorted(r["node_id"] for r in rows(pytester)) == ["test_plain.py::test_fails", "test_plain.py::test_ok"]
-    run_row = the_run(pytester)
-    assert (run_row["status"], run_row["finished_at"], run_row["results"]) == ("running", None, 2)
+    run_row = the_run(pytester)  # read after the process died: the reader marks it
+    assert (run_row["status"], run_row["finished_at"], run_row["results"]) == ("interrupted", None, 2)
+    assert run_row["note"].startswith(f"killed: its process {run_row['pid']} on ")
 
 
 @pytest.mark.parametrize("make, expected", [

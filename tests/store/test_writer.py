@@ -14,7 +14,8 @@ import duckdb
 
 from pytest_ipfs_accel.store import queries
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow
-from pytest_ipfs_accel.store.writer import Writer, import_spill
+from pytest_ipfs_accel.store.spill import import_spill
+from pytest_ipfs_accel.store.writer import Writer
 
 
 def a_run(run_id: str = "r1") -> RunRow:
