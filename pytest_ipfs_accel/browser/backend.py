@@ -7,6 +7,11 @@ The WebGPU EP has no bool/int64 kernels for the attention-mask path, so its grap
 :func:`~pytest_ipfs_accel.backends.onnx_rewrite.float_masks` (same values, float 0/1 masks, int32 ids).
 ``info["executed_on"]`` is read back from the session: the provider(s) ORT placed the nodes on, and
 for webgpu the adapter it used.
+
+A step that gets no answer within the browser step timeout (``settings.step_timeout``: 60 s unless
+``--ipfs-browser-timeout`` / ``$IPFS_ACCEL_BROWSER_TIMEOUT`` says otherwise) raises
+:class:`~.driver.BrowserTimeout` (a TimeoutError: the item fails with class ``timeout``), never an
+ExportError (which would xfail as "cannot export"); the hung model is not tried again in the process.
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from pytest_ipfs_accel.backends.onnx_export import (
 )
 
 from . import cache as webcache
-from .driver import BrowserError, Page, browser
+from .driver import BrowserError, BrowserTimeout, Page, browser
 from .server import server
+from .settings import step_timeout
 
 EPS = ("wasm", "webgpu", "webnn")
 #: Graph variants per EP (part of the artifact key): webgpu gets the bool/int64-free rewrite.
@@ -44,6 +50,8 @@ VARIANTS = {"webgpu": "float-masks-v1"}
 #: onnxruntime-web provider class -> the platform it implements (JSEP is 1.30's WebGPU EP).
 _PROVIDER_PLATFORM = {"JsExecutionProvider": "webgpu", "WebGpuExecutionProvider": "webgpu",
                       "WebNNExecutionProvider": "webnn", "CPUExecutionProvider": "wasm"}
+#: (ONNX file, EP) whose session creation hung in this process: not tried again for every item.
+_HUNG: dict[tuple[Any, str], BrowserTimeout] = {}
 #: (numpy dtype name -> onnxruntime-web tensor type)
 _JS_TYPES = {"float32": "float32", "int64": "int64", "int32": "int32", "bool": "bool", "uint8": "uint8",
              "int8": "int8", "float64": "float64"}
@@ -156,14 +164,23 @@ class BrowserRunner:
         self.page, self.session_id, self.example, self.info = page, session_id, example, info
         self.dtypes = dtypes or {}
         self.run_ms: list[float] = []
+        self.hung: BrowserTimeout | None = None  # a run that timed out: the page is gone, later runs fail at once
 
     def run(self, inputs: dict[str, Any], repeat: int = 1) -> tuple[list[numpy.ndarray], list[float]]:
         """Outputs and the in-browser ``session.run`` times (ms) of ``repeat`` runs."""
         check_static(self.example, inputs)
         feeds = {name: _encode(_narrow(name, input_array(inputs[name]), self.dtypes.get(name)))
                  for name in self.example.names}
+        if self.hung is not None:
+            raise BrowserTimeout(f"onnxruntime-web {self.info['device']} run: an earlier run of this session hung: "
+                                 f"{self.hung}")
         try:
-            got = self.page.evaluate(f"runSession({self.session_id}, {json.dumps(feeds)}, {int(repeat)})", timeout=600)
+            got = self.page.evaluate(f"runSession({self.session_id}, {json.dumps(feeds)}, {int(repeat)})",
+                                     timeout=step_timeout() * max(1, int(repeat)))
+        except BrowserTimeout as exc:
+            self.hung = exc
+            self.page.close()
+            raise BrowserTimeout(f"onnxruntime-web {self.info['device']} run: {exc}") from None
         except BrowserError as exc:
             raise RuntimeError(f"onnxruntime-web {self.info['device']} run failed: {exc}") from exc
         return [_decode(o) for o in got["outputs"]], got["runMs"]
@@ -213,14 +230,23 @@ class BrowserBackend:
         executable, _ = webcache.browser_for(device)
         try:
             page = browser(executable).new_page(f"{srv.base}/harness.html")
+        except BrowserTimeout as exc:
+            raise BrowserTimeout(f"onnxruntime-web page load ({device}): {exc}") from None
         except BrowserError as exc:
             raise BackendUnavailable(f"{device}: browser: {exc}") from exc
         cfg = {"ep": device, "model": srv.publish(path), "externalData": external}
+        step = f"onnxruntime-web session create ({device})"
+        if (path, device) in _HUNG:
+            raise BrowserTimeout(f"{step}: an earlier attempt in this process hung: {_HUNG[path, device]}")
         try:
-            created = page.evaluate(f"createSession({json.dumps(cfg)})", timeout=300)
+            created = page.evaluate(f"createSession({json.dumps(cfg)})")
+        except BrowserTimeout as exc:  # a hang is class timeout (a failure), never "cannot export" (an xfail)
+            page.close()
+            _HUNG[path, device] = exc
+            raise BrowserTimeout(f"{step}: {exc}") from None
         except BrowserError as exc:
             page.close()
-            raise ExportError.at(f"onnxruntime-web session create ({device})", exc) from exc
+            raise ExportError.at(step, exc) from exc
         info = {
             "runtime": self.runtime,
             "runtime_version": f"onnxruntime-web {webcache.ort_version()} legacy-first",
@@ -238,6 +264,9 @@ class BrowserBackend:
         runner = BrowserRunner(page, created["id"], example, info, feed_dtypes(path))
         try:
             _, first = runner.run(example_inputs)
+        except BrowserTimeout as exc:
+            _HUNG[path, device] = exc
+            raise
         except RuntimeError as exc:  # a graph the EP accepts but cannot execute
             page.close()
             raise ExportError.at(f"onnxruntime-web first run ({device})", exc) from exc

@@ -8,15 +8,21 @@ context (fresh storage per model), ``Runtime.evaluate`` with ``awaitPromise``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 import time
 from typing import Any
+
+from .settings import BROWSER_TIMEOUT_ENV, step_timeout
+
+TIMEOUT_HINT = f"the browser step timeout: --ipfs-browser-timeout or ${BROWSER_TIMEOUT_ENV}"
 
 #: WebGPU needs only --enable-unsafe-webgpu (SwiftShader adapter without a GPU); WebNN needs the feature.
 FLAGS = (
@@ -36,30 +42,65 @@ class BrowserError(RuntimeError):
     """The browser could not be launched or talked to, or a page raised."""
 
 
+class BrowserTimeout(BrowserError, TimeoutError):
+    """A browser step got no answer within its time (the step timeout): a hang, class ``timeout``."""
+
+
+#: A launch never waits longer than this for the DevTools port (a healthy one takes ~0.3 s).
+LAUNCH_TIMEOUT_S = 30.0
+
+
 class Browser:
-    """A launched headless browser and its CDP connection (one at a time: calls are serialised)."""
+    """A launched headless browser and its CDP connection (one at a time: calls are serialised).
 
-    def __init__(self, executable: str, extra_flags: tuple[str, ...] = ()) -> None:
-        import websocket  # websocket-client
+    Chromium runs in its own session (process group): :meth:`close` kills the whole group (the
+    zygote, GPU and renderer processes too) and removes its ``ipfs-accel-chromium-*`` profile.
+    """
 
+    def __init__(self, executable: str, extra_flags: tuple[str, ...] = (), launch_timeout: float | None = None) -> None:
         self.executable = executable
+        self._ws = None
         self._profile = tempfile.mkdtemp(prefix="ipfs-accel-chromium-")
         args = [executable, *FLAGS, *extra_flags, f"--user-data-dir={self._profile}",
                 "--remote-debugging-port=0", "about:blank"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
         self._log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log,
-                                     env={**os.environ, "LD_LIBRARY_PATH": _lib_path(executable)})
+        started = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log, stdin=subprocess.DEVNULL,
+                                         env={**os.environ, "LD_LIBRARY_PATH": _lib_path(executable)},
+                                         start_new_session=True)
+        except OSError as exc:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise BrowserError(f"{executable} could not be started: {exc}") from None
+        limit = min(LAUNCH_TIMEOUT_S, step_timeout()) if launch_timeout is None else launch_timeout
+        try:
+            port, path = self._wait_for_port(limit, started)
+            self._connect(port, path)
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_for_port(self, limit: float, started: float) -> tuple[str, str]:
+        """The DevTools port and path Chromium writes into its profile once it listens."""
         port_file = os.path.join(self._profile, "DevToolsActivePort")
-        deadline = time.monotonic() + 30
         while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise BrowserError(f"{executable} did not start (exit {self.proc.returncode}): {self._tail()}")
+            waited = time.monotonic() - started
+            if self.proc.poll() is not None:
+                raise BrowserError(f"{self.executable} exited ({self.proc.returncode}) after {waited:.1f} s "
+                                   f"without opening its DevTools port: {self._tail()}")
+            if waited > limit:
+                raise BrowserTimeout(f"{self.executable} did not open its DevTools port within {limit:g} s "
+                                     f"(stopped it and its child processes): {self._tail()}")
             time.sleep(0.05)
         time.sleep(0.05)
         port, path = open(port_file).read().split()[:2]
+        return port, path
+
+    def _connect(self, port: str, path: str) -> None:
+        import websocket  # websocket-client
+
         self._ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=30, suppress_origin=True,
                                                enable_multithread=True)
         self._ids = itertools.count(1)
@@ -75,10 +116,12 @@ class Browser:
             return ""
 
     def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 60.0) -> dict:
-        """One CDP command; returns its result, raises BrowserError on a protocol error."""
+             timeout: float | None = None) -> dict:
+        """One CDP command; returns its result, raises BrowserError on a protocol error and
+        BrowserTimeout after ``timeout`` seconds (default: the browser step timeout)."""
         import websocket
 
+        timeout = step_timeout() if timeout is None else timeout
         with self._lock:
             msg_id = next(self._ids)
             msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
@@ -91,7 +134,7 @@ class Browser:
                 try:
                     reply = json.loads(self._ws.recv())
                 except websocket.WebSocketTimeoutException:
-                    raise BrowserError(f"{method}: no answer within {timeout:.0f} s") from None
+                    raise BrowserTimeout(f"{method}: no answer within {timeout:g} s ({TIMEOUT_HINT})") from None
                 if reply.get("id") == msg_id:
                     break
         if "error" in reply:
@@ -106,23 +149,44 @@ class Browser:
         page = Page(self, ctx, target, session)
         self.send("Page.navigate", {"url": url}, session)
         page.evaluate("new Promise(r => document.readyState === 'complete' ? r(1) : "
-                      "addEventListener('load', () => r(1)))", timeout=60)
+                      "addEventListener('load', () => r(1)))")
         return page
 
     def close(self) -> None:
-        try:
-            if getattr(self, "_ws", None) is not None:
+        """Close the connection, kill the browser's whole process group, remove its profile."""
+        with contextlib.suppress(Exception):  # closing: nothing to do about a failure
+            if self._ws is not None:
                 self._ws.close()
-        except Exception:  # noqa: BLE001 - closing at exit: nothing to do about it
-            pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        shutil.rmtree(self._profile, ignore_errors=True)
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            _kill_group(proc)
+        for _ in range(3):  # a dying renderer may still write into the profile
+            shutil.rmtree(self._profile, ignore_errors=True)
+            if not os.path.exists(self._profile):
+                break
+            time.sleep(0.1)
+        with contextlib.suppress(OSError, ValueError):
+            self._log.close()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group led by ``proc``, SIGKILL what is left after 3 s; reap ``proc``."""
+    def signal_group(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+    if not hasattr(os, "killpg"):  # Windows
+        proc.kill()
+        proc.wait(5)
+        return
+    signal_group(signal.SIGTERM)
+    try:
+        proc.wait(3)
+    except subprocess.TimeoutExpired:
+        pass
+    signal_group(signal.SIGKILL)  # children that ignored SIGTERM or outlived the leader
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
 
 
 class Page:
@@ -131,14 +195,19 @@ class Page:
     def __init__(self, browser: Browser, context: str, target: str, session: str) -> None:
         self.browser, self.context, self.target, self.session = browser, context, target, session
 
-    def evaluate(self, expression: str, timeout: float = 120.0) -> Any:
-        """The JSON value of ``expression`` (a Promise is awaited); BrowserError on a JS exception."""
+    def evaluate(self, expression: str, timeout: float | None = None) -> Any:
+        """The JSON value of ``expression`` (a Promise is awaited); BrowserError on a JS exception,
+        BrowserTimeout when no value comes within ``timeout`` s (default: the browser step timeout)."""
+        timeout = step_timeout() if timeout is None else timeout
+        started = time.monotonic()
         result = self.browser.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
                                                         "returnByValue": True, "timeout": int(timeout * 1000)},
-                                   self.session, timeout=timeout + 5)
+                                   self.session, timeout=timeout)
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
             text = details.get("exception", {}).get("description") or details.get("text", "exception")
+            if time.monotonic() - started >= timeout:  # the page's own timeout terminated the script
+                raise BrowserTimeout(f"no answer within {timeout:g} s ({TIMEOUT_HINT}): {text.splitlines()[0]}")
             raise BrowserError(text.splitlines()[0])
         return result.get("result", {}).get("value")
 
@@ -158,15 +227,26 @@ def _lib_path(executable: str) -> str:
 
 
 _BROWSERS: dict[str, Browser] = {}
+_FAILED: dict[str, BrowserError] = {}  # executable -> why it did not start (not retried per platform)
 _LAUNCH_LOCK = threading.Lock()
 
 
 def browser(executable: str) -> Browser:
-    """The process's browser for ``executable``, launched on first use and closed at exit."""
+    """The process's browser for ``executable``, launched on first use and closed at exit.
+
+    A launch that failed is not retried in this process: every later caller gets the same error
+    at once (a stuck browser costs one launch timeout, not one per platform).
+    """
     with _LAUNCH_LOCK:
+        if executable in _FAILED:
+            raise _FAILED[executable]
         found = _BROWSERS.get(executable)
         if found is None or found.proc.poll() is not None:
-            found = _BROWSERS[executable] = Browser(executable)
+            try:
+                found = _BROWSERS[executable] = Browser(executable)
+            except BrowserError as exc:
+                _FAILED[executable] = exc
+                raise
         return found
 
 
@@ -175,3 +255,4 @@ def close_all() -> None:
     for b in list(_BROWSERS.values()):
         b.close()
     _BROWSERS.clear()
+    _FAILED.clear()

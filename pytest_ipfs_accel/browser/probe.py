@@ -12,8 +12,10 @@ underneath is goes into ``Platform.emulated``:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
+import time
 
 from ..hardware.platform import Platform, runtime_and_device
 from . import cache
@@ -28,7 +30,20 @@ def _platform(name: str, available: bool, reason: str, emulated: str = "no", **d
 
 @functools.lru_cache(maxsize=None)
 def probe_platform(name: str) -> Platform:
-    """Probe one browser platform for real (cached per process); absent -> reason with the set-up command."""
+    """Probe one browser platform for real (cached per process); absent -> reason with the set-up command.
+
+    ``details["probe_s"]`` is how long the probe took; an absent platform's reason says it too.
+    """
+    started = time.monotonic()
+    found = _probe(name)
+    took = time.monotonic() - started
+    found.details["probe_s"] = f"{took:.2f}"
+    if found.available:
+        return found
+    return dataclasses.replace(found, reason=f"{found.reason} (probe took {took:.1f} s)")
+
+
+def _probe(name: str) -> Platform:
     from .driver import BrowserError, browser
     from .server import server
 
@@ -42,7 +57,7 @@ def probe_platform(name: str) -> Platform:
     try:
         page = browser(executable).new_page(f"{server().base}/harness.html")
         try:
-            found = page.evaluate(f"probe({name!r})", timeout=60)
+            found = page.evaluate(f"probe({name!r})")
         finally:
             page.close()
         version = browser(executable).version

@@ -2,7 +2,8 @@
 
 Classes: ``export`` (export / conversion failed), ``compile`` (session creation, compile_model,
 QNN finalize), ``numeric`` (parity or batch mismatch: with max abs / rel diff), ``runtime``
-(error while running), ``timeout``, ``fallback`` (the work ran elsewhere than asked),
+(error while running), ``timeout`` (a step that hung: never xfailed as an export the runtime cannot
+do), ``fallback`` (the work ran elsewhere than asked),
 ``xpass`` (an expected xfail passed: strict), and ``perf`` (set by the regression gate).
 """
 
@@ -70,6 +71,19 @@ def step_class(step: str) -> str:
     return "export"
 
 
+def timed_out(exc: BaseException) -> bool:
+    """A TimeoutError (e.g. a browser step with no answer) anywhere in the cause chain, or
+    pytest-timeout's ``Timeout`` failure: a hang, whatever step it hit."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, TimeoutError):
+            return True
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+    return isinstance(exc, pytest.fail.Exception) and str(getattr(exc, "msg", exc)).strip("+ \n").startswith("Timeout")
+
+
 def of_exception(exc: BaseException | None) -> str:
     """The class of the exception a failed or xfailed item raised."""
     from ..backends.base import ExportError
@@ -79,11 +93,10 @@ def of_exception(exc: BaseException | None) -> str:
     cls = getattr(exc, "failure_class", None)
     if isinstance(cls, str):
         return cls
+    if timed_out(exc):
+        return "timeout"
     if isinstance(exc, ExportError):
         return step_class(exc.step)
-    if isinstance(exc, TimeoutError) or (isinstance(exc, pytest.fail.Exception)
-                                         and str(getattr(exc, "msg", exc)).strip("+ \n").startswith("Timeout")):
-        return "timeout"
     if isinstance(exc, AssertionError):
         return "numeric"
     return "runtime"

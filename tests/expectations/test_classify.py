@@ -72,3 +72,38 @@ def test_summary_counts_classes_and_lists_failed_items_first() -> None:
         "  export    xfailed  a::x",
         "  ... and 1 more (the results store has them all)",
     ]
+
+
+def _raised(make) -> BaseException:
+    try:
+        make()
+    except BaseException as exc:  # noqa: BLE001 - the raised exception, with its chain, is the subject
+        return exc
+    raise AssertionError("nothing raised")
+
+
+def _hang() -> None:
+    from pytest_ipfs_accel.browser.driver import BrowserTimeout
+
+    raise BrowserTimeout("Runtime.evaluate: no answer within 60 s")
+
+
+def _wrapped(outer):
+    def make() -> None:
+        try:
+            _hang()
+        except TimeoutError as exc:
+            raise outer from exc
+    return make
+
+
+@pytest.mark.parametrize("make", [
+    _hang,  # the browser backend raises its timeouts as they are
+    _wrapped(ExportError("onnxruntime-web session create (webnn): BrowserTimeout: ...",
+                         step="onnxruntime-web session create (webnn)")),
+    _wrapped(RuntimeError("onnxruntime-web webnn run failed")),
+], ids=["browser-timeout", "export-error-caused-by-a-hang", "run-error-caused-by-a-hang"])
+def test_a_hang_is_class_timeout_whatever_step_it_hit(make) -> None:
+    """A session create that hung is not "compile" (which would xfail as "cannot export")."""
+    assert of_exception(_raised(make)) == "timeout"
+
