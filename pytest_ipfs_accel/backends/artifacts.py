@@ -29,6 +29,17 @@ class ArtifactCache:
         self.root = pathlib.Path(root) if root is not None else None
         self._failures: dict[pathlib.Path, Exception] = {}
 
+    @classmethod
+    def at(cls, root: pathlib.Path) -> tuple[ArtifactCache, str]:
+        """A cache at ``root`` if that folder can be created and written, else ``(disabled, why)``."""
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.mkdtemp(prefix=".write-probe-", dir=root)
+            os.rmdir(probe)
+        except OSError as exc:
+            return cls(None), str(exc) if exc.filename else f"{root}: {exc}"
+        return cls(root), ""
+
     def path_for(self, kind: str, key_parts: Sequence[str], suffix: str) -> pathlib.Path:
         """Where the artifact for ``key_parts`` lives: ``root/kind/<sha256>/model<suffix>``.
 

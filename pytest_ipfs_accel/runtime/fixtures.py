@@ -5,13 +5,31 @@ from __future__ import annotations
 import pytest
 
 
+class ArtifactCacheWarning(pytest.PytestWarning):
+    """The export-artifact cache folder cannot be written: the run goes on without a cache."""
+
+
 @pytest.fixture(scope="session")
 def ipfs_artifacts(request: pytest.FixtureRequest):
-    """The export-artifact cache under pytest's cache dir (``None`` root: disabled)."""
+    """The export-artifact cache under pytest's cache dir (``None`` root: disabled).
+
+    A cache dir that cannot be created or written (read-only checkout) disables the cache with
+    one warning; the items still run, exporting into a temporary folder.
+    """
     from ..backends.artifacts import ArtifactCache
 
     config = request.config
     disabled = config.getoption("ipfs_no_cache", None) or config.getini("ipfs_no_cache")
     if disabled or getattr(config, "cache", None) is None:
         return ArtifactCache(None)
-    return ArtifactCache(config.cache.mkdir("ipfs-accel-artifacts"))
+    try:
+        cache, problem = ArtifactCache.at(config.cache.mkdir("ipfs-accel-artifacts"))
+    except OSError as exc:
+        cache, problem = ArtifactCache(None), str(exc)
+    if problem:
+        import warnings
+
+        warnings.warn(ArtifactCacheWarning(f"pytest-ipfs-accel: export artifacts are not cached, the cache folder "
+                                           f"cannot be written ({problem}); pass -o cache_dir=<writable dir> "
+                                           "or --ipfs-no-cache"), stacklevel=1)
+    return cache

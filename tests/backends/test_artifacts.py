@@ -105,3 +105,68 @@ def test_concurrent_workers_see_only_complete_artifacts(tmp_path: pathlib.Path) 
     assert {o[0] for o in outcomes} == {str(ArtifactCache(tmp_path).path_for("onnx", KEY, ".onnx"))}
     assert all(o[2] == 200_000 for o in outcomes)  # nobody read a half-written file
     assert len(list((tmp_path / "onnx").iterdir())) == 1  # losers' temporary dirs removed
+
+
+def test_a_folder_that_cannot_be_written_disables_the_cache_with_the_reason(tmp_path: pathlib.Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    cache, problem = ArtifactCache.at(blocker / "ipfs-accel-artifacts")
+    assert not cache.enabled and "cache" in problem
+    usable, none = ArtifactCache.at(tmp_path / "fine")
+    assert usable.enabled and none == "" and list((tmp_path / "fine").iterdir()) == []  # the probe cleans up
+
+
+def _make_unwritable(path: pathlib.Path) -> str:
+    """Make ``path`` really unwritable, even for root (where chmod does not stop writes): the way used."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() == 0:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("running as root without a working `chattr +i`: cannot make a folder read-only")
+        how = "chattr +i"
+    else:
+        path.chmod(0o555)
+        how = "chmod 555"
+    try:
+        (path / ".probe").write_text("x")
+    except OSError:
+        return how
+    (path / ".probe").unlink()
+    _make_writable(path)
+    pytest.skip(f"{how} did not make {path} read-only here")
+
+
+def _make_writable(path: pathlib.Path) -> None:
+    import os
+    import subprocess
+
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+    path.chmod(0o755)
+
+
+@pytest.mark.slow
+def test_a_read_only_rootdir_runs_the_items_without_a_cache_and_warns_once(tmp_path: pathlib.Path) -> None:
+    """Every item used to error in the ipfs_artifacts fixture; now they run, with one warning."""
+    import os
+    import subprocess
+    import sys
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\nipfs_db = none\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # not an xdist worker
+    how = _make_unwritable(project)  # no .pytest_cache can be created in the rootdir
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "--ipfs-models=bert", "--ipfs-kinds=load",
+                               "--ipfs-hw=cpu", "-p", "no:randomly", "-W", "default", f"--basetemp={tmp_path / 'bt'}"],
+                              cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        _make_writable(project)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, f"({how}) {out}"
+    assert "1 passed" in out
+    assert out.count("ArtifactCacheWarning: pytest-ipfs-accel: export artifacts are not cached") == 1, out
+    assert "--ipfs-no-cache" in out
