@@ -214,10 +214,6 @@ def _path_spec(path: str, trust_remote_code: bool) -> ModelSpec:
     )
 
 
-def _is_path_like(name: str) -> bool:
-    return os.path.isabs(name) or name.startswith(("~", ".")) or os.sep in name or "/" in name
-
-
 def resolve(name: str, *, trust_remote_code: bool = False) -> ModelSpec:
     """The :class:`ModelSpec` for a registry name, transformers model_type or model directory.
 
@@ -228,9 +224,12 @@ def resolve(name: str, *, trust_remote_code: bool = False) -> ModelSpec:
     """
     if not isinstance(name, str) or not name or "\x00" in name:
         raise InvalidModelNameError(name)
-    if not NAME_RE.fullmatch(name) or _is_path_like(name):
+    if not NAME_RE.fullmatch(name) or pretrained.looks_like_path(name):
         if os.path.isdir(os.path.expanduser(name)):
             return _path_spec(os.path.expanduser(name), trust_remote_code)
+        missing = pretrained.missing_dir(name)
+        if missing is not None:
+            raise UnknownModelError(name, missing)
         if not NAME_RE.fullmatch(name):
             raise InvalidModelNameError(name)
         raise UnknownModelError(name, f"no directory {os.path.abspath(name)} exists")

@@ -104,13 +104,21 @@ def test_unknown_name_without_matches() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ['bert"', "bert'", "a b", "x\ny", "bert\n", "", "-bert", "__import__('os')", "{{ x }}", "a;b", "../no/such/dir", "é"],
+    ['bert"', "bert'", "a b", "x\ny", "bert\n", "", "-bert", "__import__('os')", "{{ x }}", "a;b", "é"],
 )
 def test_invalid_names_are_rejected_before_transformers(bad: str) -> None:
     with pytest.raises(InvalidModelNameError) as info:
         resolve(bad)
     assert info.value.name == bad
     assert "invalid model name" in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["../no/such/dir", "./nope/", "/no/such/model"])
+def test_a_missing_model_directory_is_named_as_such(path: str) -> None:
+    """Issue 13.13: a path that is not there is a missing directory, not an invalid name."""
+    with pytest.raises(UnknownModelError) as info:
+        resolve(path)
+    assert "does not exist" in str(info.value) and "invalid model name" not in str(info.value)
 
 
 def test_non_string_name_is_invalid() -> None:
