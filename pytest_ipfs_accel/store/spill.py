@@ -70,15 +70,16 @@ def _check(record: Any) -> dict[str, Any]:
             raise _BadLine(f"insert into {table!r}: not a results table row")
         return {"op": "insert", "table": table, "row": _row(table, record["row"])}
     _text(record, "run_id")
+    if not isinstance(record.get("message" if record["op"] == "classify" else "note"), (str, type(None))):
+        raise _BadLine(f"{record['op']}: its message is not text")
     if record["op"] == "classify":
         _text(record, "node_id")
         _text(record, "failure_class")
         return record
     if record.get("status") not in schema.RUN_STATUSES:
         raise _BadLine(f"status {record.get('status')!r} is not one of {', '.join(schema.RUN_STATUSES)}")
-    exit_status = record.get("exit_status")
-    if exit_status is not None and (not isinstance(exit_status, int) or isinstance(exit_status, bool)):
-        raise _BadLine(f"exit_status {exit_status!r} is not an integer")
+    if record.get("exit_status") is not None:
+        _typed("exit_status", record["exit_status"], "int")
     return {**record, "finished_at": _time(record.get("finished_at"), "finished_at")}
 
 
@@ -105,10 +106,11 @@ def _row(table: str, data: dict[str, Any]) -> Any:
 
 def _typed(key: str, value: Any, kind: str) -> None:
     ok = {"str": isinstance(value, str),
-          "int": isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63,
+          "int": isinstance(value, int) and not isinstance(value, bool) and -2**31 <= value < 2**31,  # INTEGER
           "float": isinstance(value, (int, float)) and not isinstance(value, bool)}[kind]
     if not ok:
-        raise _BadLine(f"{key} {value!r} is not a{'n' if kind == 'int' else ''} {kind}")
+        raise _BadLine(f"{key} {value!r} is not a{'n' if kind == 'int' else ''} {kind}"
+                       + (" (32-bit)" if kind == "int" else ""))
 
 
 def _text(record: dict[str, Any], key: str) -> None:

@@ -46,6 +46,8 @@ def cli_import(spill):
     (3, lambda r: r["row"].update(outcome="great"), "line 3: test_results row: 'great' is not one of passed"),
     (2, lambda r: r["row"].update(started_at=None), "line 2: runs row: no started_at"),
     (3, lambda r: r["row"].update(batch_size=10 ** 30), "line 3: batch_size 1000000000000000000000000000000 is not"),
+    (6, lambda r: r.update(exit_status=2 ** 40), "line 6: exit_status 1099511627776 is not an int (32-bit)"),
+    (6, lambda r: r.update(note=["x"]), "line 6: finish: its message is not text"),
 ])
 def test_a_bad_line_is_one_line_exit_2_naming_it_and_nothing_is_imported(tmp_path, number, change, expected):
     db, spill = spill_file(tmp_path)
