@@ -133,8 +133,10 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
 def _export_failed(model: ModelRef, platform: str, error: Exception) -> None:
     """xfail, or fail when an expectation says this cell passes; either way with its failure class."""
     from ..expectations import context
-    from ..expectations.classify import ClassifiedFailure, ClassifiedXFail, step_class
+    from ..expectations.classify import ClassifiedFailure, ClassifiedXFail, step_class, timed_out
 
+    if timed_out(error):  # a hang is not something the runtime cannot do: it fails, never xfails
+        raise ClassifiedFailure(f"{platform}: {model.name}: {error} (no answer in time: a hang fails)", "timeout")
     failure_class = step_class(getattr(error, "step", ""))
     message = f"{platform}: cannot export {model.name}: {error}"
     expectation = context.current().expectation

@@ -107,3 +107,18 @@ def test_a_hang_is_class_timeout_whatever_step_it_hit(make) -> None:
     """A session create that hung is not "compile" (which would xfail as "cannot export")."""
     assert of_exception(_raised(make)) == "timeout"
 
+
+
+def test_an_export_that_hung_fails_with_class_timeout_instead_of_xfailing() -> None:
+    """``checks.prepare`` turns an ExportError into an xfail, except when a hang caused it."""
+    from pytest_ipfs_accel.expectations.classify import ClassifiedFailure, ClassifiedXFail
+    from pytest_ipfs_accel.runtime.checks import ModelRef, _export_failed
+
+    model = ModelRef(name="clap", model_type="clap", modality="text+audio")
+    hung = _raised(_wrapped(ExportError("session create: no answer", step="onnxruntime-web session create")))
+    with pytest.raises(ClassifiedFailure) as failed:
+        _export_failed(model, "webnn", hung)
+    assert failed.value.failure_class == "timeout"
+    with pytest.raises(ClassifiedXFail) as xfailed:
+        _export_failed(model, "webnn", ExportError("op not supported", step="onnxruntime-web session create"))
+    assert xfailed.value.failure_class == "compile"
