@@ -13,13 +13,24 @@ Peak memory: ``peak_rss_mb`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` af
 rounds: the high-water mark of the whole process (imports and earlier items included), not of
 this item alone. ``device_memory_mb`` is ``torch.cuda.max_memory_allocated`` over the timed
 rounds when the runner is torch on a CUDA/ROCm device; NULL for everything else.
+
+Noise, for the gate and the reports: ``cv`` (stddev / mean of the rounds), ``load_before`` /
+``load_after`` (1-minute load average around the timing), ``other_cpu_s`` (CPU seconds other
+processes used or the hypervisor stole during the timing: ``host.load``), ``threads`` (what the
+runtime timed with: ``--ipfs-benchmark-threads``, default the physical cores this process may use,
+set for torch, ONNX Runtime and OpenVINO alike, with or without xdist) and ``lock_wait_s`` (seconds
+waited for the device's timing lock). When pytest-benchmark calibrates the rounds itself, at least
+``store.gate_noise.MIN_ROUNDS`` are timed so that the gate can judge every item.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import statistics
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 from . import checks
 
@@ -59,6 +70,53 @@ def _cuda_torch(runner) -> Any:
     return torch
 
 
+def coefficient_of_variation(data: list[float]) -> float | None:
+    """stddev / mean of the rounds; None with fewer than two rounds or a zero mean."""
+    if len(data) < 2:
+        return None
+    mean = statistics.fmean(data)
+    return statistics.stdev(data) / mean if mean > 0 else None
+
+
+@contextlib.contextmanager
+def timing_threads(count: int, torch_too: bool = True) -> Iterator[None]:
+    """Inside: sessions built (ONNX Runtime, OpenVINO: ``dist.benchmark.thread_budget``) and, with
+    ``torch_too``, torch use ``count`` threads; the previous settings come back afterwards."""
+    from ..dist.benchmark import THREADS_ENV
+
+    saved = os.environ.get(THREADS_ENV)
+    os.environ[THREADS_ENV] = str(count)
+    torch = sys.modules.get("torch") if torch_too else None
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None and before != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(THREADS_ENV, None)
+        else:
+            os.environ[THREADS_ENV] = saved
+        if torch is not None and before is not None and torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def _time(benchmark, request, runner, inputs) -> None:
+    """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup``, or pytest-benchmark's calibration
+    with at least the gate's minimum of rounds."""
+    from ..store.bench_options import timing
+    from ..store.gate_noise import MIN_ROUNDS
+
+    chosen = timing(request.config)
+    if chosen is None:
+        if isinstance(getattr(benchmark, "_min_rounds", None), int) and benchmark._min_rounds < MIN_ROUNDS:
+            benchmark._min_rounds = MIN_ROUNDS  # pytest-benchmark's --benchmark-min-rounds (default 5)
+        benchmark(runner, inputs)
+    else:
+        rounds, warmup = chosen
+        benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+
+
 def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
     """The fixture's statistics as a plain dict (None when nothing was timed: disabled, xdist)."""
     meta = getattr(benchmark, "stats", None)
@@ -78,34 +136,35 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
         "batch_size": int(batch_size), "runtime": info.get("runtime"), "device": info.get("device"),
         "peak_rss_mb": peak_rss_mb(), "device_memory_mb": None,
         "rounds_s": data[:MAX_ROUNDS_STORED],  # the raw rounds: the regression gate's input
+        "cv": coefficient_of_variation(data),
     }
 
 
 def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
         artifacts=None) -> dict[str, Any] | None:
     """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
-    from ..dist.benchmark import all_cores, device_lock, full_threads
-    from ..store.bench_options import timing
+    from ..dist.benchmark import device_lock
+    from ..host import load
+    from ..store.bench_options import threads
 
     found = checks.require(platform)  # skip before building anything when the platform is absent
+    count = threads(request.config)
     # building and exporting never overlaps a timing on the device elsewhere (xdist workers) ...
-    with device_lock(found.device, shared=True), full_threads():  # sessions time with every core, as without xdist
+    with device_lock(found.device, shared=True), timing_threads(count, torch_too=False):
         inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
         runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
     # ... and timings on one device take turns, across processes
-    with device_lock((getattr(runner, "info", {}) or {}).get("device") or found.device), all_cores():
+    device = (getattr(runner, "info", {}) or {}).get("device") or found.device
+    with device_lock(device) as held, timing_threads(count):
         runner(inputs)  # untimed: first-call allocations and lazy initialisation stay out of the rounds
         torch = _cuda_torch(runner)
         if torch is not None:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
-        chosen = timing(request.config)
-        if chosen is None:
-            benchmark(runner, inputs)
-        else:
-            rounds, warmup = chosen
-            benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+        before = load.sample()
+        _time(benchmark, request, runner, inputs)
+        after = load.sample()
     result = stats(benchmark, batch_size, runner)
     if result is None:
         return None
@@ -113,10 +172,13 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
         result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
     from ..store.gate import marker_slowdown
 
+    waited = getattr(held, "waited_s", None)
     result.update(model=model.name, platform=platform, precision=precision,
-                  max_slowdown=marker_slowdown(request.node))
+                  max_slowdown=marker_slowdown(request.node), threads=count, load_before=before.load1,
+                  load_after=after.load1, other_cpu_s=load.other_cpu_s(before, after),
+                  lock_wait_s=float(waited) if isinstance(waited, (int, float)) else None)
     benchmark.extra_info.update({k: result[k] for k in (
         "model", "platform", "runtime", "device", "precision", "batch_size", "items_per_s", "p90_s", "p99_s",
-        "peak_rss_mb", "device_memory_mb")})
+        "peak_rss_mb", "device_memory_mb", "cv", "threads", "load_before", "load_after", "other_cpu_s")})
     request.node.user_properties.append((KEY, result))
     return result

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pytest_ipfs_accel.store import queries
+from pytest_ipfs_accel.store.bench_options import default_threads
 
 DB = ".ipfs_accel/results.duckdb"
 FAST = ("--ipfs-benchmark-rounds=5", "--ipfs-benchmark-warmup=1")
@@ -42,12 +43,29 @@ def test_benchmark_only_times_every_batch_size_and_stores_rows_and_json(run, pyt
         assert 0 < row["min_s"] <= row["median_s"] <= row["p90_s"] <= row["p99_s"] <= row["max_s"]
         assert row["ops_per_s"] == pytest.approx(1 / row["mean_s"])
         assert row["peak_rss_mb"] > 50 and row["device_memory_mb"] is None  # torch is imported: > 50 MB
+        # 17.1: the noise around each timing, and the threads it timed with (auto: the physical cores usable)
+        assert row["threads"] == default_threads() and row["cv"] > 0
+        assert row["load_before"] >= 0 and row["load_after"] >= 0 and row["other_cpu_s"] >= 0
     data = json.loads((pytester.path / "bench.json").read_text())
     by_name = {b["name"]: b for b in data["benchmarks"]}
     assert sorted(by_name) == IDS
     extra = by_name["test_benchmark[onnxruntime-bs2]"]["extra_info"]
     assert (extra["model"], extra["platform"], extra["batch_size"]) == ("bert", "onnxruntime", 2)
     assert len(by_name["test_benchmark[cpu-bs1]"]["stats"]["data"]) == 5
+    assert extra["threads"] == default_threads() and "load_before" in extra and "cv" in extra
+
+
+@pytest.mark.slow
+def test_calibrated_timing_runs_enough_rounds_for_the_gate_with_the_threads_asked_for(run, pytester):
+    """pytest-benchmark's own calibration (no --ipfs-benchmark-rounds) times at least the gate's minimum of
+    rounds; --ipfs-benchmark-threads=1 is recorded."""
+    from pytest_ipfs_accel.store.gate_noise import MIN_ROUNDS
+
+    result = run("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=onnxruntime", "--ipfs-batch-sizes=1",
+                 "--ipfs-benchmark-threads=1", "--benchmark-max-time=0.000001")
+    assert result.ret == 0, result.stdout.str()
+    _, _, (row,) = only_run(pytester)
+    assert row["rounds"] >= MIN_ROUNDS and row["threads"] == 1
 
 
 def test_benchmark_skip_skips_them_before_anything_is_built(run, pytester):
