@@ -4,13 +4,16 @@
     ipfs-accel compare last:5 [NEW] --markdown   # NEW (default: newest) vs the 5 runs before it
     ipfs-accel compare RUN_A RUN_B --threshold 15 --db results.duckdb
 
-Exit status: 0 no regression, 6 regression found, 2 bad input (unknown run, no database).
+Exit status: 0 no regression, 6 regression found (or, with ``--fail-on-inconclusive``, an item the
+gate could not judge), 2 bad input (unknown run, no database). With ``--markdown`` stdout holds
+only the Markdown (for ``$GITHUB_STEP_SUMMARY``); the status line goes to stderr.
 Same engine as ``--ipfs-compare`` (:mod:`pytest_ipfs_accel.store.gate`).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .common import DEFAULT_DB, CliError
@@ -19,8 +22,9 @@ from .common import DEFAULT_DB, CliError
 def add_parser(sub) -> None:
     cmp = sub.add_parser("compare", help="compare benchmark results of two stored runs (regression gate)",
                          description="Compare the benchmark items of run NEW with baseline BASE: a regression is "
-                                     "a median slower than the threshold and a one-sided Mann-Whitney U test on "
-                                     "the raw rounds. Exit 6 when one is found.")
+                                     "a median slower than the threshold and than the baseline runs' own spread, "
+                                     "timed on a machine that was not busy, with a one-sided Mann-Whitney U test "
+                                     "on the raw rounds. Exit 6 when one is found.")
     cmp.add_argument("base", metavar="BASE", help="baseline: a run id, 'last' or 'last:N' (the N newest runs "
                                                   "before NEW, rounds pooled)")
     cmp.add_argument("new", metavar="NEW", nargs="?", default=None,
@@ -29,7 +33,10 @@ def add_parser(sub) -> None:
                      help=f"results database (default {DEFAULT_DB} in the current directory)")
     cmp.add_argument("--threshold", default=None, metavar="PCT",
                      help="percent slower a median must be to count (default 10; e.g. 15 or 15%%)")
-    cmp.add_argument("--markdown", action="store_true", help="print a GitHub Markdown table")
+    cmp.add_argument("--markdown", action="store_true",
+                     help="print only a GitHub Markdown table on stdout (status lines go to stderr)")
+    cmp.add_argument("--fail-on-inconclusive", action="store_true",
+                     help="exit 6 also when an item cannot be judged (too few rounds, machine busy)")
     cmp.add_argument("--any-machine", action="store_true",
                      help="compare even when BASE ran on another machine (default: report 'machine changed')")
     cmp.add_argument("--expectations", type=Path, default=None,
@@ -78,22 +85,28 @@ def run(args: argparse.Namespace) -> int:
             base = gate.load(con, gate.resolve(con, args.base, current=new, machine_id=run.get("machine_id"),
                                                any_machine=args.any_machine))
             current = gate.current_items(con, [new])
+    except gate.NoBaseline as exc:
+        raise CliError(f"{exc}; record benchmarks first (pytest --benchmark-only ...), then compare") from None
     except (StoreError, gate.GateError) as exc:
         raise CliError(str(exc)) from None
     changed = [] if args.any_machine else gate.machine_change(base, run.get("machine_id"), run.get("fingerprint"))
-    results = gate.compare(current, base, threshold, gate.expectation_slowdowns(expectations))
+    results = gate.compare(current, base, threshold, gate.expectation_slowdowns(expectations),
+                           gate.cores_of(run.get("fingerprint")))
     title = f"{new} vs {', '.join(base.run_ids)}"
+    status = sys.stderr if args.markdown else sys.stdout  # the Markdown stays clean for $GITHUB_STEP_SUMMARY
     if args.markdown:
         print(gate_table.markdown(results, f"Benchmark comparison: {title}"), end="")
     else:
         print(f"ipfs-accel compare: {title}: {gate_table.summary(results)}")
         print("\n".join(gate_table.terminal(results)))
     if changed:
-        print(f"machine changed: {'; '.join(changed)} — not calling anything a regression (--any-machine "
-              "compares anyway)")
+        line = (f"machine changed: {'; '.join(changed)} — not calling anything a regression "
+                "(--any-machine compares anyway)")
+        print(f"\n**{line}**" if args.markdown else line)
         return 0
-    found = [c for c in results if c.status == "regression"]
-    if found:
-        print(f"ipfs-accel compare: {len(found)} regression(s): exit status {REGRESSION_EXIT}")
+    failing = [c for c in results if c.status == "regression" or (args.fail_on_inconclusive and c.inconclusive)]
+    if failing:
+        what = "regression(s)" if any(c.status == "regression" for c in failing) else "inconclusive item(s)"
+        print(f"ipfs-accel compare: {len(failing)} {what}: exit status {REGRESSION_EXIT}", file=status)
         return REGRESSION_EXIT
     return 0

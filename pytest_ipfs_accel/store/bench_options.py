@@ -6,13 +6,22 @@
 When neither is set, the item calls the ``benchmark`` fixture plainly, so pytest-benchmark's own
 ``--benchmark-min-rounds``, ``--benchmark-max-time``, ``--benchmark-warmup`` ... decide.
 
+``--ipfs-benchmark-threads=N|auto`` / ``ipfs_benchmark_threads``: the threads every runtime times
+with (torch's intra-op threads, ONNX Runtime's intra-op threads, OpenVINO's ``INFERENCE_NUM_THREADS``),
+the same with and without xdist, recorded as ``benchmark_results.threads``. ``auto`` (the default)
+is the physical cores this process may use (affinity and cgroup quota applied), which is also what
+torch and ONNX Runtime pick by themselves on an idle machine; ``1`` times one core and is the
+steadiest on a shared machine.
+
 ``--ipfs-compare=last|last:N|RUN_ID`` / ``ipfs_compare``, ``--ipfs-fail-on-regression=PCT`` /
-``ipfs_fail_on_regression`` and ``--ipfs-compare-any-machine`` / ``ipfs_compare_any_machine``:
-see :mod:`pytest_ipfs_accel.store.compare` and :mod:`pytest_ipfs_accel.store.gate`.
+``ipfs_fail_on_regression``, ``--ipfs-fail-on-inconclusive`` / ``ipfs_fail_on_inconclusive`` and
+``--ipfs-compare-any-machine`` / ``ipfs_compare_any_machine``: see
+:mod:`pytest_ipfs_accel.store.compare` and :mod:`pytest_ipfs_accel.store.gate`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -28,19 +37,26 @@ _OPTIONS = (
     ("benchmark-warmup", "N", "untimed calls before the timed rounds of each benchmark item; default: "
                               f"pytest-benchmark's --benchmark-warmup, or {DEFAULT_WARMUP} when "
                               "--ipfs-benchmark-rounds is given"),
+    ("benchmark-threads", "N|auto", "threads every runtime times a benchmark with (torch, ONNX Runtime, "
+                                    "OpenVINO), recorded with each result; auto (default): the physical cores "
+                                    "this process may use; 1 is steadiest on a shared machine"),
     ("compare", "last|last:N|RUN_ID", "compare each benchmark item with the same model/platform/precision/"
                                       "batch size in stored runs of this machine: 'last' (newest finished run "
                                       "with benchmark results), 'last:N' (the N newest, rounds pooled) or a run "
                                       "id; median slowdown beyond the threshold plus a Mann-Whitney U test on "
-                                      "the raw rounds"),
+                                      "the raw rounds, the baseline runs' spread and the machine's load"),
     ("fail-on-regression", "PCT", "fail the session (exit 6) when a benchmark median is more than PCT "
                                   "percent slower than the baseline (e.g. 10% or 10); implies "
                                   "--ipfs-compare=last when that is not given"),
 )
 
 
-_ANY_MACHINE_HELP = ("with --ipfs-compare: compare with a baseline recorded on another machine (different "
-                     "runs.machine_id) instead of only reporting 'machine changed'")
+_FLAGS = (
+    ("compare-any-machine", "with --ipfs-compare: compare with a baseline recorded on another machine (different "
+                            "runs.machine_id) instead of only reporting 'machine changed'"),
+    ("fail-on-inconclusive", "with --ipfs-fail-on-regression: an item the gate cannot judge (too few rounds, "
+                             "machine busy) fails the session too (exit 6); default: listed, never failing"),
+)
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -49,18 +65,28 @@ def addoptions(parser: pytest.Parser) -> None:
         key = "ipfs_" + name.replace("-", "_")
         group.addoption(f"--ipfs-{name}", dest=key, default=None, metavar=metavar, help=help_text)
         parser.addini(key, help_text, default="")
-    group.addoption("--ipfs-compare-any-machine", dest="ipfs_compare_any_machine", action="store_true",
-                    default=None, help=_ANY_MACHINE_HELP)
-    parser.addini("ipfs_compare_any_machine", _ANY_MACHINE_HELP, type="bool", default=False)
+    for name, help_text in _FLAGS:
+        key = "ipfs_" + name.replace("-", "_")
+        group.addoption(f"--ipfs-{name}", dest=key, action="store_true", default=None, help=help_text)
+        parser.addini(key, help_text, type="bool", default=False)
+
+
+def _flag(config: pytest.Config, key: str) -> bool:
+    try:
+        cli = config.getoption(key)
+    except ValueError:
+        return False
+    return bool(cli) if cli is not None else bool(config.getini(key))
 
 
 def any_machine(config: pytest.Config) -> bool:
     """``--ipfs-compare-any-machine`` (or the ini key)."""
-    try:
-        cli = config.getoption("ipfs_compare_any_machine")
-    except ValueError:
-        return False
-    return bool(cli) if cli is not None else bool(config.getini("ipfs_compare_any_machine"))
+    return _flag(config, "ipfs_compare_any_machine")
+
+
+def fail_on_inconclusive(config: pytest.Config) -> bool:
+    """``--ipfs-fail-on-inconclusive`` (or the ini key)."""
+    return _flag(config, "ipfs_fail_on_inconclusive")
 
 
 def _raw(config: pytest.Config, key: str) -> str:
@@ -89,6 +115,26 @@ def timing(config: pytest.Config) -> tuple[int, int] | None:
     return (DEFAULT_ROUNDS if rounds is None else rounds, DEFAULT_WARMUP if warmup is None else warmup)
 
 
+def threads(config: pytest.Config) -> int:
+    """``--ipfs-benchmark-threads``: an integer >= 1, or ``auto`` (default) -> :func:`default_threads`."""
+    raw = _raw(config, "ipfs_benchmark_threads")
+    if not raw or raw.lower() == "auto":
+        return default_threads()
+    if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
+        raise pytest.UsageError(f"--ipfs-benchmark-threads: {raw!r} is not an integer >= 1 or 'auto'.")
+    return int(raw)
+
+
+@functools.lru_cache(maxsize=1)
+def default_threads() -> int:
+    """The physical cores this process may use (affinity, cgroup quota), at least 1."""
+    from .fingerprint import cpu
+
+    facts = cpu()
+    known = [n for n in (facts.get("physical_cores"), facts.get("usable_cores")) if isinstance(n, int) and n > 0]
+    return max(1, min(known)) if known else 1
+
+
 def threshold(config: pytest.Config) -> float | None:
     """``--ipfs-fail-on-regression``: ``10%``/``10``/``2.5`` -> percent as a float; None when not given."""
     raw = _raw(config, "ipfs_fail_on_regression")
@@ -96,6 +142,11 @@ def threshold(config: pytest.Config) -> float | None:
         return None
     text = raw[:-1].strip() if raw.endswith("%") else raw
     return non_negative(text, "--ipfs-fail-on-regression", "a percentage >= 0 (e.g. 10%)", shown=repr(raw))
+
+
+def explicit_compare(config: pytest.Config) -> bool:
+    """Was ``--ipfs-compare`` (or its ini key) given, rather than implied by a threshold?"""
+    return bool(_raw(config, "ipfs_compare"))
 
 
 def compare_ref(config: pytest.Config) -> str | None:
@@ -109,4 +160,5 @@ def compare_ref(config: pytest.Config) -> str | None:
 def validate(config: pytest.Config) -> None:
     """Every value checked now (UsageError, exit 4), not when the first item runs."""
     timing(config)
+    threads(config)
     threshold(config)

@@ -1,13 +1,16 @@
 """``--ipfs-compare`` / ``--ipfs-fail-on-regression``: the regression gate inside a pytest session.
 
-The engine is :mod:`pytest_ipfs_accel.store.gate` (baseline selection, Mann-Whitney + threshold,
-machine check); this module is the plugin around it. The baseline is ``last``, ``last:N`` or a run
-id (UsageError naming the known ids otherwise). Every benchmark item's stats are collected from
+The engine is :mod:`pytest_ipfs_accel.store.gate` (baseline selection, threshold, the baseline
+runs' spread, a busy machine, Mann-Whitney, machine check); this module is the plugin around it.
+The baseline is ``last``, ``last:N`` or a run id (UsageError naming the known ids otherwise). Every benchmark item's stats are collected from
 the reports (on the xdist controller too) and compared at session end; the terminal summary lists
 every item that is not "ok". With ``--ipfs-fail-on-regression`` the session exits with
 :data:`REGRESSION_EXIT` (6) when it would otherwise have exited 0 (a run that already failed keeps
 its own status), and each regressed item's ``test_results`` row gets ``failure_class = 'perf'``
-(the outcome stays what the test did; the message says how much slower). When the baseline ran on
+(the outcome stays what the test did; the message says how much slower). ``inconclusive`` items
+(too few rounds, machine busy) are listed and fail only with ``--ipfs-fail-on-inconclusive``. With
+no earlier run to compare with (a fresh store: the first gated run) the run is recorded as usual,
+the summary says "no baseline yet" and nothing fails. When the baseline ran on
 another machine (``runs.machine_id``) the summary says "machine changed: ..." and nothing is
 called a regression, unless ``--ipfs-compare-any-machine``.
 
@@ -39,7 +42,11 @@ class Comparator:
         self.ref = ref
         self.threshold = threshold
         self.any_machine = any_machine
+        self.fail_on_inconclusive = bench_options.fail_on_inconclusive(config)
+        self.option = _option_name(config, ref)
         self.baseline: gate.Baseline | None = None
+        self.no_baseline = ""  # why there is no baseline yet (a fresh store), or ""
+        self.cores: int | None = None
         self.machine_changed: list[str] = []
         self.current: dict[str, dict[str, Any]] = {}
         self.results: list[gate.Comparison] = []
@@ -51,6 +58,14 @@ class Comparator:
         """The regressions (none while the machine changed)."""
         return [] if self.machine_changed else [c for c in self.results if c.status == "regression"]
 
+    @property
+    def failing(self) -> list[gate.Comparison]:
+        """What fails the session: the regressions, and the inconclusive items when asked to."""
+        if self.machine_changed or self.threshold is None:
+            return []
+        return [c for c in self.results
+                if c.status == "regression" or (self.fail_on_inconclusive and c.inconclusive)]
+
     @pytest.hookimpl(trylast=True)  # after the recorder opened the database and wrote this run's row
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self._is_worker or self.config.option.collectonly:
@@ -61,21 +76,26 @@ class Comparator:
         recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
         run = getattr(recorder, "run", None)
         current = getattr(recorder, "run_id", None)
-        if not self.path.is_file():
-            raise pytest.UsageError(f"--ipfs-compare: no results database at {self.path} to compare with.")
+        import json
+
+        fingerprint = json.loads(run.fingerprint) if getattr(run, "fingerprint", None) else None
+        self.cores = gate.cores_of(fingerprint)
+        self._per_item = gate.expectation_slowdowns(_expectations(self.config))
+        if not self.path.is_file():  # the recorder could not create it: nothing recorded, nothing to compare
+            self.no_baseline = f"no results database at {self.path} yet"
+            return
         try:
             with queries.connect(self.path) as con:
                 ids = gate.resolve(con, self.ref, current=current, machine_id=getattr(run, "machine_id", None),
                                    any_machine=self.any_machine)
                 self.baseline = gate.load(con, ids)
+        except gate.NoBaseline as exc:
+            self.no_baseline = str(exc)
+            return
         except (StoreError, gate.GateError) as exc:
-            raise pytest.UsageError(f"--ipfs-compare={self.ref}: {exc}") from None
+            raise pytest.UsageError(f"{self.option}: {exc}") from None
         if not self.any_machine and run is not None:
-            import json
-
-            self.machine_changed = gate.machine_change(self.baseline, run.machine_id,
-                                                       json.loads(run.fingerprint) if run.fingerprint else None)
-        self._per_item = gate.expectation_slowdowns(_expectations(self.config))
+            self.machine_changed = gate.machine_change(self.baseline, run.machine_id, fingerprint)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self._is_worker or report.when != "call":
@@ -89,8 +109,8 @@ class Comparator:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._is_worker or self.baseline is None:
             return
-        self.results = gate.compare(self.current, self.baseline, self.threshold, self._per_item)
-        if not self.found or self.threshold is None:
+        self.results = gate.compare(self.current, self.baseline, self.threshold, self._per_item, self.cores)
+        if not self.failing:
             return
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = REGRESSION_EXIT
@@ -101,37 +121,54 @@ class Comparator:
                 writer.classify(recorder.run_id, c.node_id, "perf", _message(c, self.baseline))
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
+        tr = terminalreporter
+        if self.no_baseline:
+            tr.write_sep("=", "ipfs-accel benchmark comparison")
+            tr.write_line(f"{self.no_baseline}; this run's benchmarks are recorded and are the baseline of the "
+                          "next gated run (nothing compared, nothing fails)", yellow=True)
+            return
         if self.baseline is None:
             return
         from . import gate_table
 
-        tr = terminalreporter
         fail = self.threshold is not None
         shown = gate.DEFAULT_THRESHOLD if self.threshold is None else self.threshold
         mode = f"fail above {shown:g}%" if fail else f"listing above {shown:g}%, not failing"
+        if fail and self.fail_on_inconclusive:
+            mode += ", inconclusive fails too"
         compared = sum(1 for c in self.results if c.status != "new")
         tr.write_sep("=", "ipfs-accel benchmark comparison")
         tr.write_line(f"baseline run {', '.join(self.baseline.run_ids)}: {compared} of {len(self.results)} "
-                      f"benchmark items compared by median and Mann-Whitney U ({mode}): "
-                      f"{gate_table.summary(self.results)}")
+                      f"benchmark items compared by median, the baseline runs' spread, the machine's load and "
+                      f"Mann-Whitney U ({mode}): {gate_table.summary(self.results)}")
         if self.machine_changed:
             tr.write_line(f"machine changed: {'; '.join(self.machine_changed)} — not calling anything a "
                           "regression (--ipfs-compare-any-machine compares anyway)", yellow=True, bold=True)
-        shown_rows = [c for c in self.results if c.status not in ("ok", "new")]
+        failing = self.failing
         if not self.found:
             tr.write_line("no regressions", green=True)
-        if shown_rows:
-            for line in gate_table.terminal(shown_rows):
-                tr.write_line("  " + line, red=fail and bool(self.found), yellow=not (fail and self.found))
-        if self.found and fail:
-            tr.write_line(f"ipfs-accel: benchmark regression beyond the threshold in {len(self.found)} item(s): "
-                          f"exit status {REGRESSION_EXIT}", red=True, bold=True)
+        shown_rows = [c for c in self.results if c.status not in ("ok", "new")]
+        for line in gate_table.terminal(shown_rows) if shown_rows else ():
+            tr.write_line("  " + line, red=bool(failing), yellow=not failing)
+        if failing:
+            what = "benchmark regression beyond the threshold" if self.found else "inconclusive benchmark comparison"
+            tr.write_line(f"ipfs-accel: {what} in {len(failing)} item(s): exit status {REGRESSION_EXIT}",
+                          red=True, bold=True)
 
 
 def _message(c: gate.Comparison, baseline: gate.Baseline) -> str:
     p = "" if c.p_value is None else f", Mann-Whitney p={c.p_value:.2g}"
+    spread = (baseline.items.get(c.key) or {}).get("spread") or 0.0
+    many = len(baseline.run_ids) > 1
+    runs = f"the {len(baseline.run_ids)} baseline runs' spread +{spread * 100:.1f}%, " if many else ""
     return (f"perf: median {c.percent:.1f}% slower than baseline {', '.join(baseline.run_ids)} "
-            f"(threshold {c.threshold * 100:g}%{p})")
+            f"({runs}threshold {c.threshold * 100:g}%{p})")
+
+
+def _option_name(config: pytest.Config, ref: str) -> str:
+    """The option the user typed: ``--ipfs-compare=REF``, or ``--ipfs-fail-on-regression`` alone."""
+    explicit = bench_options.explicit_compare(config)
+    return f"--ipfs-compare={ref}" if explicit else "--ipfs-fail-on-regression"
 
 
 def _expectations(config: pytest.Config) -> Any:
@@ -158,9 +195,10 @@ def register(config: pytest.Config) -> None:
     try:
         gate.parse_ref(ref)
     except gate.GateError as exc:
-        raise pytest.UsageError(f"--ipfs-compare: {exc}") from None
+        raise pytest.UsageError(f"{_option_name(config, ref)}: {exc}") from None
     path = db_path(config)
     if path is None:
-        raise pytest.UsageError("--ipfs-compare needs the results database; drop --ipfs-db=none.")
+        raise pytest.UsageError(f"{_option_name(config, ref).split('=')[0]} needs the results database; "
+                                "drop --ipfs-db=none.")
     config.pluginmanager.register(Comparator(config, path, ref, bench_options.threshold(config),
                                              bench_options.any_machine(config)), _PLUGIN_NAME)

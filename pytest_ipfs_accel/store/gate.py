@@ -3,19 +3,29 @@
 Baseline: a run id, ``last`` (the newest finished run with benchmark results) or ``last:N`` (the
 N newest), taken from runs of the *same machine* (``runs.machine_id``) as the run being checked
 unless ``any_machine``; when only other machines' runs exist, the newest of those is used and the
-result says "machine changed: <what differs>" and calls nothing a regression.
+result says "machine changed: <what differs>" and calls nothing a regression. With no earlier
+run at all, :func:`resolve` raises :class:`NoBaseline` (the pytest side records the run and says
+"no baseline yet").
 
-Per item (matched on model, platform, precision, batch size) an item is a **regression** when
-both hold:
+Per item (matched on model, platform, precision, batch size) the verdict, in this order:
 
-* its median is slower than the baseline's by more than the item's threshold (``--ipfs-fail-on-
-  regression`` / ``--threshold``, default :data:`DEFAULT_THRESHOLD` %, overridden per item by the
-  ``ipfs_max_slowdown`` marker, then by ``max_slowdown`` in the expectations file), and
-* a one-sided Mann-Whitney U test on the raw rounds (``benchmark_results.rounds_s``; the rounds
-  of the N baseline runs pooled) says the new rounds are larger with p < :data:`ALPHA`.
+* ``new``: no baseline item;
+* ``inconclusive: too few rounds``: this run or the baseline timed fewer than
+  ``gate_noise.MIN_ROUNDS`` rounds or under ``gate_noise.MIN_TIME_S`` seconds;
+* ``faster`` / ``ok``: the median is not slower than the baseline's (the median of the baseline
+  runs' medians) by more than the item's threshold (``--ipfs-fail-on-regression`` /
+  ``--threshold``, default :data:`DEFAULT_THRESHOLD` %, overridden per item by the
+  ``ipfs_max_slowdown`` marker, then by ``max_slowdown`` in the expectations file);
+* ``slower (noise)``: slower, but not beyond the baseline runs' own spread (their slowest median,
+  ``gate_noise.spread``: the noise between runs of unchanged code), or a one-sided Mann-Whitney U
+  test on the raw rounds cannot tell the rounds apart (p >= :data:`ALPHA`);
+* ``inconclusive: machine busy``: slower beyond both, but the load average, other processes' CPU
+  time or the spread of the rounds say the machine was disturbed (``gate_noise.busy_reason``);
+* ``regression``: slower beyond the threshold and the spread, on an undisturbed machine.
 
-When either side has no raw rounds (rows written before schema v3) the median test alone decides.
-A slower-than-threshold median with p >= ALPHA is "slower (noise)": shown, never failing.
+Only ``regression`` fails a gated run; ``inconclusive`` fails it only when asked
+(``--ipfs-fail-on-inconclusive``). Rows without raw rounds (before schema v3) skip the
+Mann-Whitney test; rows without load figures (before v4) are not judged busy.
 """
 
 from __future__ import annotations
@@ -28,19 +38,27 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..markers import MAX_SLOWDOWN
-from . import queries
+from . import gate_noise, queries
 
 #: Percent slower a median must be before anything is called a regression.
 DEFAULT_THRESHOLD = 10.0
 #: Significance level of the one-sided Mann-Whitney U test.
 ALPHA = 0.01
 MARKER = MAX_SLOWDOWN
+INCONCLUSIVE_ROUNDS = "inconclusive: too few rounds"
+INCONCLUSIVE_BUSY = "inconclusive: machine busy"
+#: Every verdict, most serious first.
+STATUSES = ("regression", INCONCLUSIVE_BUSY, INCONCLUSIVE_ROUNDS, "slower (noise)", "faster", "ok", "new")
 
 Key = tuple  # (model, platform, precision, batch_size)
 
 
 class GateError(ValueError):
     """Bad gate input (unknown run, no baseline): one line naming the problem and the fix."""
+
+
+class NoBaseline(GateError):
+    """No finished earlier run with benchmark results: nothing to compare with yet."""
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -135,8 +153,7 @@ def resolve(con, ref: str, *, current: str | None = None, machine_id: str | None
         params.append(current)
     rows = con.execute(sql + " ORDER BY r.started_at DESC, r.id DESC", params).fetchall()
     if not rows:
-        raise GateError("no finished earlier run with benchmark results in the results database; "
-                        "run the benchmarks once without a comparison first.")
+        raise NoBaseline("no baseline yet: no finished earlier run with benchmark results in the results database")
     every = [r[0] for r in rows]
     if any_machine or not machine_id:
         return every[:count]
@@ -144,29 +161,37 @@ def resolve(con, ref: str, *, current: str | None = None, machine_id: str | None
 
 
 def load(con, run_ids: list[str]) -> Baseline:
-    """The baseline items of ``run_ids``: rounds pooled per key, median over the pool (or of medians)."""
+    """The baseline items of ``run_ids``: per key the median of the runs' medians, the runs' spread,
+    their typical cv, the rounds pooled (for the Mann-Whitney test) and the rounds / seconds timed."""
     first = queries.run(con, run_ids[0]) or {}
     base = Baseline(list(run_ids), first.get("machine_id"), first.get("fingerprint"))
-    pooled: dict[Key, dict[str, Any]] = {}
+    runs: dict[Key, list[dict[str, Any]]] = {}
     for row in current_items(con, run_ids).values():
-        entry = pooled.setdefault(key_of(row), {"node_id": row["node_id"], "medians": [], "rounds": [],
-                                                "complete": True})
-        entry["medians"].append(row["median_s"])
-        entry["rounds"] += row["rounds_s"] or []
-        entry["complete"] &= bool(row["rounds_s"])
-    for key, entry in pooled.items():
-        rounds = entry["rounds"] if entry["complete"] else []
-        base.items[key] = {"node_id": entry["node_id"], "rounds": rounds,
-                           "median_s": statistics.median(rounds) if rounds else statistics.median(entry["medians"])}
+        runs.setdefault(key_of(row), []).append(row)
+    for key, rows in runs.items():
+        medians = [r["median_s"] for r in rows]
+        complete = all(r["rounds_s"] for r in rows)
+        counts = [gate_noise.rounds_of(r) for r in rows]
+        seconds = [gate_noise.timed_s(r) for r in rows]
+        base.items[key] = {
+            "node_id": rows[0]["node_id"], "median_s": statistics.median(medians), "medians": medians,
+            "rounds": [x for r in rows for x in r["rounds_s"]] if complete else [],
+            "spread": gate_noise.spread(medians), "cv": gate_noise.typical_cv([r.get("cv") for r in rows]),
+            "rounds_count": None if None in counts else sum(counts),
+            "timed_s": None if None in seconds else sum(seconds)}
     return base
+
+
+#: benchmark_results columns the gate reads.
+_COLUMNS = ("run_id", "node_id", "model", "platform", "precision", "batch_size", "median_s", "mean_s", "rounds",
+            "iterations", "rounds_s", "cv", "load_before", "load_after", "other_cpu_s", "threads", "lock_wait_s")
 
 
 def current_items(con, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     """``run_id|node_id`` -> benchmark stats (rounds_s decoded) of the given runs."""
     marks = ", ".join("?" * len(run_ids))
-    cur = con.execute("SELECT run_id, node_id, model, platform, precision, batch_size, median_s, rounds_s "
-                      f"FROM benchmark_results WHERE run_id IN ({marks}) AND median_s IS NOT NULL "
-                      "ORDER BY run_id, node_id", list(run_ids))
+    cur = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM benchmark_results WHERE run_id IN ({marks}) "
+                      "AND median_s IS NOT NULL ORDER BY run_id, node_id", list(run_ids))
     names = [d[0] for d in cur.description]
     found = {}
     for values in cur.fetchall():
@@ -174,6 +199,17 @@ def current_items(con, run_ids: list[str]) -> dict[str, dict[str, Any]]:
         row["rounds_s"] = json.loads(row["rounds_s"]) if row["rounds_s"] else None
         found[row["node_id"] if len(run_ids) == 1 else f"{row['run_id']}|{row['node_id']}"] = row
     return found
+
+
+def cores_of(fingerprint: dict[str, Any] | None) -> int:
+    """The usable cores of the machine a run's fingerprint describes (this machine's when unknown)."""
+    import os
+
+    cpu = (fingerprint or {}).get("cpu") or {}
+    for key in ("usable_cores", "logical_cores"):
+        if isinstance(cpu.get(key), int) and cpu[key] > 0:
+            return cpu[key]
+    return os.cpu_count() or 1
 
 
 # -- comparison ------------------------------------------------------------------------------------
@@ -184,8 +220,10 @@ class Comparison:
     baseline_median_s: float | None
     median_s: float
     threshold: float  # fraction
-    p_value: float | None  # None: no raw rounds on one side, the median alone decided
-    status: str  # regression | slower (noise) | ok | faster | new
+    p_value: float | None  # None: no raw rounds on one side, or not needed for the verdict
+    status: str  # one of STATUSES
+    note: str = ""  # why an inconclusive / noise verdict (load, rounds, spread)
+    cv: float | None = None  # this run's coefficient of variation
 
     @property
     def change(self) -> float | None:
@@ -197,25 +235,48 @@ class Comparison:
     def percent(self) -> float:
         return (self.change or 0.0) * 100.0
 
+    @property
+    def inconclusive(self) -> bool:
+        return self.status.startswith("inconclusive")
 
-def compare_item(node_id: str, stats: dict[str, Any], base: dict[str, Any] | None, threshold: float) -> Comparison:
-    """One item against its baseline entry (None: nothing to compare with)."""
-    key, median_s = key_of(stats), float(stats["median_s"])
-    if base is None or not base["median_s"] or base["median_s"] <= 0:
-        return Comparison(node_id, key, None, median_s, threshold, None, "new")
-    change = median_s / base["median_s"] - 1.0
+
+def _verdict(stats: dict[str, Any], base: dict[str, Any], change: float, threshold: float,
+             cores: int | None) -> tuple[str, str, float | None]:
+    """(status, note, p) of an item that has a baseline and enough rounds (see the module docstring)."""
+    if change <= threshold:
+        return ("faster" if change < -threshold else "ok"), "", None
+    noise = base.get("spread") or 0.0
+    if change <= noise:
+        return "slower (noise)", f"within the baseline runs' spread (+{noise * 100:.1f}%)", None
+    busy = gate_noise.busy_reason(stats, cores, base.get("cv"))
+    if busy:
+        return INCONCLUSIVE_BUSY, busy, None
     rounds = list(stats.get("rounds_s") or [])
-    p = mann_whitney_greater(rounds, base["rounds"]) if rounds and base["rounds"] else None
-    if change > threshold:
-        status = "regression" if p is None or p < ALPHA else "slower (noise)"
-    else:
-        status = "faster" if change < -threshold else "ok"
-    return Comparison(node_id, key, base["median_s"], median_s, threshold, p, status)
+    p = mann_whitney_greater(rounds, base["rounds"]) if rounds and base.get("rounds") else None
+    if p is not None and p >= ALPHA:
+        return "slower (noise)", f"Mann-Whitney p={p:.2g}", p
+    return "regression", "", p
+
+
+def compare_item(node_id: str, stats: dict[str, Any], base: dict[str, Any] | None, threshold: float,
+                 cores: int | None = None) -> Comparison:
+    """One item against its baseline entry (None: nothing to compare with); ``cores``: usable cores."""
+    key, median_s, cv = key_of(stats), float(stats["median_s"]), stats.get("cv")
+    if base is None or not base["median_s"] or base["median_s"] <= 0:
+        return Comparison(node_id, key, None, median_s, threshold, None, "new", cv=cv)
+    few = gate_noise.too_few_rounds(stats) or gate_noise.too_few_rounds(
+        {}, base.get("rounds_count"), base.get("timed_s"))
+    if few:
+        return Comparison(node_id, key, base["median_s"], median_s, threshold, None, INCONCLUSIVE_ROUNDS, few, cv)
+    status, note, p = _verdict(stats, base, median_s / base["median_s"] - 1.0, threshold, cores)
+    return Comparison(node_id, key, base["median_s"], median_s, threshold, p, status, note, cv)
 
 
 def compare(current: dict[str, dict[str, Any]], baseline: Baseline, percent: float | None,
-            per_item: Callable[[dict[str, Any]], float | None] = lambda stats: None) -> list[Comparison]:
-    """Every current item compared (sorted by node id); ``per_item`` returns a fraction or None."""
+            per_item: Callable[[dict[str, Any]], float | None] = lambda stats: None,
+            cores: int | None = None) -> list[Comparison]:
+    """Every current item compared (sorted by node id); ``per_item`` returns a fraction or None;
+    ``cores``: the usable cores of the machine that timed ``current`` (for the busy check)."""
     default = (DEFAULT_THRESHOLD if percent is None else percent) / 100.0
     found = []
     for node_id, stats in sorted(current.items()):
@@ -224,7 +285,7 @@ def compare(current: dict[str, dict[str, Any]], baseline: Baseline, percent: flo
         threshold = stats.get("max_slowdown")
         threshold = per_item(stats) if threshold is None else threshold
         found.append(compare_item(node_id, stats, baseline.items.get(key_of(stats)),
-                                  default if threshold is None else float(threshold)))
+                                  default if threshold is None else float(threshold), cores))
     return found
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .gate import ALPHA, Comparison
+from .gate_noise import MIN_ROUNDS, MIN_TIME_S
 
-HEADER = ("test", "baseline ms", "now ms", "change", "threshold", "p", "verdict")
+HEADER = ("test", "baseline ms", "now ms", "change", "threshold", "cv", "p", "verdict", "why")
 
 
 def _ms(seconds: float | None) -> str:
@@ -14,14 +15,17 @@ def _ms(seconds: float | None) -> str:
 def row(c: Comparison) -> tuple[str, ...]:
     change = "–" if c.change is None else f"{c.percent:+.1f}%"
     p = "–" if c.p_value is None else f"{c.p_value:.2g}"
-    return (c.node_id, _ms(c.baseline_median_s), _ms(c.median_s), change, f"{c.threshold * 100:g}%", p, c.status)
+    cv = "–" if c.cv is None else f"{c.cv * 100:.0f}%"
+    return (c.node_id, _ms(c.baseline_median_s), _ms(c.median_s), change, f"{c.threshold * 100:g}%", cv, p,
+            c.status, c.note)
 
 
 def terminal(comparisons: list[Comparison]) -> list[str]:
     """Aligned plain-text lines: the header, then one line per item."""
     rows = [HEADER, *(row(c) for c in comparisons)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
-    return ["  ".join(text.ljust(w) if i == 0 else text.rjust(w) for i, (text, w) in enumerate(zip(r, widths)))
+    left = (0, len(HEADER) - 2, len(HEADER) - 1)  # test, verdict and why read left-aligned
+    return ["  ".join(text.ljust(w) if i in left else text.rjust(w) for i, (text, w) in enumerate(zip(r, widths)))
             .rstrip() for r in rows]
 
 
@@ -29,15 +33,20 @@ def _md(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+LEGEND = (f"A regression is a median slower than the threshold *and* than the baseline runs' own spread, "
+          f"measured on a machine that was not busy, with a one-sided Mann-Whitney U test on the raw rounds at "
+          f"p < {ALPHA:g} (p – : not needed or no rounds). *inconclusive* (fewer than {MIN_ROUNDS} rounds or "
+          f"{MIN_TIME_S:g} s timed; load, other processes' CPU or spread too high) never fails unless asked.")
+
+
 def markdown(comparisons: list[Comparison], title: str = "") -> str:
     """A Markdown table (for ``$GITHUB_STEP_SUMMARY`` / PR comments) with a one-line legend."""
     lines = [f"### {title}", ""] if title else []
-    lines += ["| " + " | ".join(HEADER) + " |", "|---|" + "--:|" * 5 + "---|"]
+    lines += ["| " + " | ".join(HEADER) + " |", "|---|" + "--:|" * 6 + "---|---|"]
     for r in map(row, comparisons):
-        verdict = f"**{r[-1]}**" if r[-1] == "regression" else r[-1]
-        lines.append(f"| `{_md(r[0])}` | " + " | ".join(_md(x) for x in r[1:-1]) + f" | {verdict} |")
-    lines += ["", f"A regression is a median slower than the threshold *and* a one-sided Mann-Whitney U "
-                  f"test on the raw rounds with p < {ALPHA:g} (p – : median only)."]
+        verdict = f"**{r[-2]}**" if r[-2] == "regression" else r[-2]
+        lines.append(f"| `{_md(r[0])}` | " + " | ".join(_md(x) for x in r[1:-2]) + f" | {verdict} | {_md(r[-1])} |")
+    lines += ["", LEGEND]
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from pytest_ipfs_accel.store.writer import Writer
 
 DB = ".ipfs_accel/results.duckdb"
 BERT_CPU = ("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-batch-sizes=1",
-            "--ipfs-benchmark-rounds=5", "--ipfs-benchmark-warmup=1")
+            "--ipfs-benchmark-rounds=100", "--ipfs-benchmark-warmup=1")
 NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
 
 
@@ -56,10 +56,37 @@ def test_unknown_run_id_is_a_usage_error_naming_the_known_ids(run, pytester):
     result.stderr.fnmatch_lines(["*--ipfs-compare=nope: no run 'nope'*known runs*20000101-000000-known0*"])
 
 
-def test_compare_last_without_any_benchmark_run_is_a_usage_error(run, pytester):
-    result = run(*BERT_CPU, "--ipfs-compare=last")
+@pytest.mark.slow
+def test_the_first_gated_run_is_recorded_says_no_baseline_yet_and_passes(run, pytester):
+    """17.2: a fresh store and --ipfs-fail-on-regression: exit 0, the run recorded, the next run compares with it."""
+    first = run(*BERT_CPU, "--ipfs-fail-on-regression=10%")
+    assert first.ret == 0, first.stdout.str() + first.stderr.str()
+    first.stdout.fnmatch_lines(["*ipfs-accel benchmark comparison*", "no baseline yet: *recorded*nothing fails*"])
+    assert "--ipfs-compare" not in first.stdout.str() + first.stderr.str()  # an option the user did not type
+    import duckdb
+
+    con = duckdb.connect(str(pytester.path / DB), read_only=True)
+    try:
+        (recorded,) = con.execute("SELECT count(*) FROM benchmark_results").fetchone()
+    finally:
+        con.close()
+    assert recorded == 1
+    second = run(*BERT_CPU, "--ipfs-compare=last")  # listing only: whatever the verdict, it does not fail
+    assert second.ret == 0
+    second.stdout.fnmatch_lines(["*baseline run *: 1 of 1 benchmark items compared*"])
+
+
+def test_the_gate_names_the_option_the_user_typed(run, pytester):
+    result = run(*BERT_CPU, "--ipfs-fail-on-regression=10", "--ipfs-db=none", "--co")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--ipfs-compare=last: no finished earlier run with benchmark results*"])
+    result.stderr.fnmatch_lines(["*--ipfs-fail-on-regression needs the results database; drop --ipfs-db=none.*"])
+    assert "--ipfs-compare" not in result.stderr.str()
+
+
+def test_bad_thread_count_is_a_usage_error(run, pytester):
+    result = run(*BERT_CPU, "--ipfs-benchmark-threads=many", "--ipfs-db=none", "--co")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--ipfs-benchmark-threads: 'many' is not an integer >= 1 or 'auto'.*"])
 
 
 def test_bad_threshold_and_rounds_are_usage_errors(run, pytester):

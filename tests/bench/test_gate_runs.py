@@ -3,8 +3,10 @@ session with an injected slowdown -> exit 6; a baseline from another machine -> 
 
 The model really runs, but the rounds are timed with a deterministic clock (pytest-benchmark's
 ``--benchmark-timer``): each reading advances 1 ms x ``IPFS_TEST_CLOCK_FACTOR`` with 5 % seeded
-jitter, so these tests check the gate's wiring, not the load of the machine that runs them
-(``benchmarks/gate_false_positives.py`` measures the gate on real timings).
+jitter, and the load the sub-run sees is ``IPFS_TEST_LOAD`` (``host.load`` readings replaced in
+its conftest: a quiet machine unless a test says otherwise), so these tests check the gate's
+wiring, not the load of the machine that runs them (``benchmarks/gate_false_positives.py``
+measures the gate on real timings and real load).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pytest_ipfs_accel.store.writer import Writer
 
 DB = ".ipfs_accel/results.duckdb"
 BERT_CPU = ("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-batch-sizes=1",
-            "--ipfs-benchmark-rounds=20", "--ipfs-benchmark-warmup=1", "--benchmark-timer=fakeclock.clock")
+            "--ipfs-benchmark-rounds=60", "--ipfs-benchmark-warmup=1", "--benchmark-timer=fakeclock.clock")
 NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
 FAKE_CLOCK = """
 import os, random
@@ -37,14 +39,27 @@ def clock():
 """
 
 
+FAKE_LOAD = """
+import os
+
+from pytest_ipfs_accel.host import load
+
+load.load1 = lambda: float(os.environ.get("IPFS_TEST_LOAD", "0"))
+load.machine_busy_s = lambda proc=None: None
+"""
+
+
 @pytest.fixture
 def clocked(pytester, monkeypatch):
-    """The sub-runs time with ``fakeclock.clock``; ``clocked(seed, factor)`` sets the next run's clock."""
+    """The sub-runs time with ``fakeclock.clock``; ``clocked(seed, factor, load)`` sets the next run's clock and
+    the load average it reads."""
     pytester.makepyfile(fakeclock=FAKE_CLOCK)
+    pytester.makeconftest(FAKE_LOAD)
 
-    def set_clock(seed: int, factor: float = 1.0) -> None:
+    def set_clock(seed: int, factor: float = 1.0, load: float = 0.0) -> None:
         monkeypatch.setenv("IPFS_TEST_SEED", str(seed))
         monkeypatch.setenv("IPFS_TEST_CLOCK_FACTOR", str(factor))
+        monkeypatch.setenv("IPFS_TEST_LOAD", str(load))
 
     return set_clock
 
@@ -75,7 +90,7 @@ def test_same_code_passes_and_an_injected_slowdown_exits_6(run, pytester, clocke
                                "*benchmark regression beyond the threshold in 1 item(s): exit status 6*"])
     assert query(pytester, "SELECT node_id, outcome, failure_class FROM test_results WHERE failure_class = 'perf'"
                  ) == [(NODE, "passed", "perf")]
-    assert query(pytester, "SELECT DISTINCT json_array_length(rounds_s) FROM benchmark_results") == [(20,)]
+    assert query(pytester, "SELECT DISTINCT json_array_length(rounds_s) FROM benchmark_results") == [(60,)]
 
 
 @pytest.mark.slow
@@ -86,7 +101,7 @@ def test_a_baseline_from_another_machine_is_reported_not_failed(run, pytester, c
     writer.start_run(RunRow(id="20000101-000000-other0", started_at=utcnow() - timedelta(minutes=1),
                             fingerprint=json.dumps(fp), machine_id="0123456789ab"))
     writer.add_benchmark(BenchmarkRow("20000101-000000-other0", NODE, model="bert", platform="cpu", precision="fp32",
-                                      batch_size=1, median_s=1e-9, rounds_s=json.dumps([1e-9] * 20)))
+                                      batch_size=1, median_s=1e-9))
     writer.finish_run("20000101-000000-other0", "finished", 0)
     writer.close()
     result = run(*BERT_CPU, "--ipfs-compare=last", "--ipfs-fail-on-regression=10")
@@ -96,3 +111,24 @@ def test_a_baseline_from_another_machine_is_reported_not_failed(run, pytester, c
     forced = run(*BERT_CPU, "--ipfs-compare=20000101-000000-other0", "--ipfs-fail-on-regression=10",
                  "--ipfs-compare-any-machine")
     assert forced.ret == compare.REGRESSION_EXIT
+
+
+@pytest.mark.slow
+def test_a_slowdown_on_a_busy_machine_is_inconclusive_and_fails_only_when_asked(run, pytester, clocked):
+    """17.1 / 16.4: +50 % measured at load average 40: the table says "inconclusive: machine busy", exit 0;
+    with --ipfs-fail-on-inconclusive exit 6. The stored row keeps the load, threads and spread."""
+    clocked(1)
+    assert run(*BERT_CPU, "--ipfs-benchmark-threads=1").ret == 0
+    ((base,),) = query(pytester, "SELECT id FROM runs")
+    clocked(2, factor=1.5, load=40.0)
+    busy = run(*BERT_CPU, "--ipfs-benchmark-threads=1", f"--ipfs-compare={base}", "--ipfs-fail-on-regression=10%")
+    assert busy.ret == 0, busy.stdout.str()
+    busy.stdout.fnmatch_lines(["*1 inconclusive: machine busy*", "no regressions",
+                               "*test_benchmark?cpu-bs1?*+*%*inconclusive: machine busy*load average 40.0 on * cores*"])
+    clocked(3, factor=1.5, load=40.0)
+    strict = run(*BERT_CPU, "--ipfs-benchmark-threads=1", f"--ipfs-compare={base}", "--ipfs-fail-on-regression=10%",
+                 "--ipfs-fail-on-inconclusive")
+    assert strict.ret == compare.REGRESSION_EXIT, strict.stdout.str()
+    strict.stdout.fnmatch_lines(["*inconclusive benchmark comparison in 1 item(s): exit status 6*"])
+    assert query(pytester, "SELECT threads, load_before, load_after, cv > 0 FROM benchmark_results ORDER BY run_id"
+                 ) == [(1, 0.0, 0.0, True), (1, 40.0, 40.0, True), (1, 40.0, 40.0, True)]

@@ -30,14 +30,14 @@ def store(tmp_path):
     """``store(run_id, center, machine="m1")`` appends a finished run of 40 noisy rounds around ``center`` s."""
     db, made = tmp_path / "r.duckdb", []
 
-    def add(run_id: str, center: float, machine: str = "m1") -> None:
+    def add(run_id: str, center: float, machine: str = "m1", n: int = 40) -> None:
         rng = random.Random(len(made))
-        rounds = [center * (1 + rng.uniform(-0.05, 0.05)) for _ in range(40)]
+        rounds = [center * (1 + rng.uniform(-0.05, 0.05)) for _ in range(n)]
         writer = Writer.open(db)
         writer.start_run(RunRow(id=run_id, started_at=datetime(2025, 1, 1) + timedelta(minutes=len(made)),
                                 machine_id=machine, fingerprint=json.dumps({"cpu": {"model": f"CPU-{machine}"}})))
         writer.add_benchmark(BenchmarkRow(run_id, NODE, model="bert", platform="cpu", precision="fp32", batch_size=1,
-                                          median_s=sorted(rounds)[20], rounds_s=json.dumps(rounds)))
+                                          median_s=sorted(rounds)[n // 2], rounds_s=json.dumps(rounds)))
         writer.finish_run(run_id, "finished", 0)
         writer.close()
         made.append(run_id)
@@ -59,8 +59,29 @@ def test_same_code_passes_and_a_slowdown_exits_6_with_a_table(store, capsys):
     assert compare("r1", "r3", "--db", str(store.db), "--threshold", "30%") == 0  # 25 % is under 30 %
     capsys.readouterr()
     assert compare("r1", "r3", "--db", str(store.db), "--markdown") == 6
-    md = capsys.readouterr().out
+    captured = capsys.readouterr()
+    md = captured.out
     assert md.startswith("### Benchmark comparison: r3 vs r1") and f"| `{NODE}` |" in md and "**regression**" in md
+    # 17.5: the Markdown goes into $GITHUB_STEP_SUMMARY as it is: no status line in it, that goes to stderr
+    assert "exit status" not in md and "1 regression(s): exit status 6" in captured.err
+
+
+def test_too_few_rounds_is_inconclusive_and_fails_only_when_asked(store, capsys):
+    store("r1", 0.010)
+    store("r2", 0.020, n=6)  # twice as slow, but six rounds
+    assert compare("last", "--db", str(store.db)) == 0
+    out = capsys.readouterr().out
+    assert "inconclusive: too few rounds" in out and "6 rounds" in out
+    assert compare("last", "--db", str(store.db), "--fail-on-inconclusive", "--markdown") == 6
+    captured = capsys.readouterr()
+    assert "| inconclusive: too few rounds |" in captured.out
+    assert "1 inconclusive item(s): exit status 6" in captured.err
+
+
+def test_only_one_run_says_no_baseline_yet(store):
+    store("r1", 0.010)
+    with pytest.raises(CliError, match="no baseline yet: .*record benchmarks first"):
+        compare("last", "--db", str(store.db))
 
 
 def test_another_machine_is_reported_not_called_a_regression(store, capsys):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_ipfs_accel.store import gate, queries
+from pytest_ipfs_accel.store import gate, gate_noise, queries
 
 NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
 
@@ -37,8 +37,10 @@ def test_a_regression_needs_both_the_threshold_and_significance():
     slow = gate.compare({"n": stats(noisy(1.25, seed=5))}, base, 10.0)[0]
     assert slow.status == "regression" and slow.p_value < gate.ALPHA and slow.percent > 20
     assert gate.compare({"n": stats(noisy(1.25, seed=5))}, base, 30.0)[0].status == "ok"  # under the threshold
-    # slower median but two rounds only: not significant -> noise, never a regression
-    assert gate.compare({"n": stats([1.3, 1.3])}, base, 10.0)[0].status == "slower (noise)"
+    # slower median (+30 %), 30 rounds, but 14 of them faster than every baseline round: not significant -> noise
+    mixed = gate.compare({"n": stats([0.5] * 14 + [1.3] * 16)}, base, 10.0)[0]
+    assert (mixed.status, mixed.note) == ("slower (noise)", f"Mann-Whitney p={mixed.p_value:.2g}")
+    assert mixed.p_value > 0.1
     # per-item thresholds: the marker value in the stats wins over the expectations callback and the option
     assert gate.compare({"n": stats(noisy(1.25, seed=5), max_slowdown=0.5)}, base, 10.0,
                         lambda s: 0.01)[0].status == "ok"
@@ -83,8 +85,81 @@ def test_last_n_pools_the_same_machines_runs_and_falls_back_to_others(tmp_path, 
 
 def test_rows_without_raw_rounds_fall_back_to_the_median(tmp_path, plant):
     db = tmp_path / "r.duckdb"
-    plant(db, "old", [1.0, 1.0, 1.0], keep_rounds=False)
+    plant(db, "old", [1.0] * 12, keep_rounds=False)
     with queries.connect(db) as con:
         base = gate.load(con, ["old"])
     found = gate.compare({"n": stats(noisy(1.2, seed=9))}, base, 10.0)[0]
     assert found.p_value is None and found.status == "regression"
+
+
+def set_column(db, column: str, value: float) -> None:
+    """Give every stored benchmark row a schema-v4 noise column (the plant fixture leaves them NULL)."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(f"UPDATE benchmark_results SET {column} = ?", [value])
+    finally:
+        con.close()
+
+
+def test_too_few_rounds_or_too_little_time_is_inconclusive_before_any_verdict(tmp_path, plant):
+    """17.1: a verdict needs >= MIN_ROUNDS rounds and >= MIN_TIME_S s timed, on both sides."""
+    db = tmp_path / "r.duckdb"
+    plant(db, "b", noisy(0.01, n=30))
+    with queries.connect(db) as con:
+        base = gate.load(con, ["b"])
+    six = gate.compare({"n": stats(noisy(0.02, n=6))}, base, 10.0)[0]  # twice as slow, but 6 rounds
+    assert six.status == gate.INCONCLUSIVE_ROUNDS and "6 rounds" in six.note and six.inconclusive
+    short = gate.compare({"n": stats(noisy(0.001, n=40))}, base, 10.0)[0]  # 40 rounds of 1 ms: 0.04 s timed
+    assert short.status == gate.INCONCLUSIVE_ROUNDS and "40 rounds, 0.04 s timed" in short.note
+    assert gate.compare({"n": stats(noisy(0.02, n=30))}, base, 10.0)[0].status == "regression"
+    plant(db, "few", noisy(0.01, n=5), minutes=1)
+    with queries.connect(db) as con:
+        thin = gate.load(con, ["few"])
+    assert gate.compare({"n": stats(noisy(0.02, n=30))}, thin, 10.0)[0].status == gate.INCONCLUSIVE_ROUNDS
+
+
+def test_a_slowdown_inside_the_baseline_runs_spread_is_noise_not_a_regression(tmp_path, plant):
+    """17.1: unchanged code whose median moved between runs as much as the baseline runs' own medians did
+    is not a regression (the rounds-only Mann-Whitney test called it one at p ~ 1e-11)."""
+    db = tmp_path / "r.duckdb"
+    for minute, center in enumerate((1.0, 1.02, 1.35, 0.98, 1.0)):  # one baseline run hit by a busy neighbour
+        plant(db, f"r{minute}", noisy(center, seed=minute), minutes=minute)
+    with queries.connect(db) as con:
+        base = gate.load(con, gate.resolve(con, "last:5", machine_id=None))
+    entry = base.items[("bert", "cpu", "fp32", 1)]
+    assert entry["median_s"] == pytest.approx(1.0, rel=0.03) and entry["spread"] == pytest.approx(0.35, abs=0.03)
+    same = gate.compare({"n": stats(noisy(1.3, seed=11))}, base, 10.0)[0]
+    assert same.status == "slower (noise)" and "spread" in same.note
+    assert gate.mann_whitney_greater(noisy(1.3, seed=11), entry["rounds"]) < gate.ALPHA  # what used to fail it
+    worse = gate.compare({"n": stats(noisy(1.6, seed=12))}, base, 10.0)[0]
+    assert worse.status == "regression" and worse.p_value < gate.ALPHA
+
+
+@pytest.mark.parametrize("disturbance, why", [
+    ({"load_before": 1.0, "load_after": 3.2}, "load average 3.2 on 2 cores"),
+    ({"other_cpu_s": 1.44, "threads": 1}, "other processes used 1.6 cores while timing with 1 of 2 threads"),
+    ({"cv": 0.45}, "cv 45% against the baseline's 5%"),
+])
+def test_a_disturbed_measurement_is_inconclusive_machine_busy(tmp_path, plant, disturbance, why):
+    """17.1 / 16.4: slower beyond threshold and spread, but measured on a busy machine -> not a regression."""
+    db = tmp_path / "r.duckdb"
+    plant(db, "b", noisy(0.02, n=30))
+    set_column(db, "cv", 0.05)
+    with queries.connect(db) as con:
+        base = gate.load(con, ["b"])
+    quiet = {"load_before": 0.3, "load_after": 0.6, "other_cpu_s": 0.01, "threads": 2, "cv": 0.06}
+    current = stats(noisy(0.03, n=30), mean_s=0.03, **quiet)  # +50 %; 30 rounds x 30 ms = 0.9 s timed
+    assert gate.compare({"n": current}, base, 10.0, cores=2)[0].status == "regression"
+    busy = gate.compare({"n": {**current, **disturbance}}, base, 10.0, cores=2)[0]
+    assert (busy.status, busy.note) == (gate.INCONCLUSIVE_BUSY, why)
+    assert gate_noise.busy_reason({**quiet, **disturbance, "mean_s": 0.03, "rounds": 30}, 2, 0.05) == why
+
+
+def test_one_thread_on_two_cores_leaves_a_core_for_a_neighbour(tmp_path):
+    """Another process on the core the timing does not use is not a disturbance; on the timed core it is."""
+    row = {"mean_s": 0.01, "rounds": 100, "threads": 1, "load_before": 2.0, "load_after": 2.2}
+    assert gate_noise.busy_reason({**row, "other_cpu_s": 1.0}, 2) is None  # one core's worth over 1 s
+    assert gate_noise.busy_reason({**row, "other_cpu_s": 1.0, "threads": 2}, 2) is not None
+    assert gate_noise.busy_reason({}, None) is None  # rows before schema v4: never judged busy
