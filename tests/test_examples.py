@@ -15,6 +15,36 @@ def _copy(pytester, name: str) -> Path:
     return pytester.path
 
 
+SELECTORS = ("task:image-classification", "modality:video")  # the README's two selector examples
+
+
+def test_selector_expectations_name_models_the_selectors_select():
+    """Each known failure in examples/selectors/ipfs-expectations.toml is an xfail with a reason, and its
+    model glob matches an architecture one of the README's selectors picks (a typo would match none)."""
+    from pytest_ipfs_accel.expectations.file import load
+    from pytest_ipfs_accel.models.selection import expand
+
+    rules = load(EXAMPLES / "selectors" / "ipfs-expectations.toml").rules
+    selected = {name for selector in SELECTORS for name in expand(selector)}
+    assert {"perceiver", "sam2_video", "edgetam_video"} <= selected
+    assert len(rules) >= 3
+    for rule in rules:
+        assert rule.expectation.expected == "xfail" and "InputGap" in rule.expectation.reason
+        hits = [name for name in selected if rule.matches(name, "cpu", "forward")]
+        assert hits, f"{rule.model!r} matches no architecture of {SELECTORS}"
+        assert "llava_next_video" not in hits  # it passes forward on cpu: a strict xfail would fail the run
+
+
+@pytest.mark.slow
+def test_selector_known_failures_are_xfailed(pytester):
+    """The architectures that fail the README's selector examples xfail there, saying why."""
+    _copy(pytester, "selectors")
+    result = pytester.runpytest_subprocess("--ipfs-models=perceiver,sam2_video,edgetam_video", "--ipfs-hw=cpu",
+                                           "--ipfs-kinds=forward", "--ipfs-db=none", "-rx")
+    result.assert_outcomes(xfailed=3)
+    result.stdout.fnmatch_lines(["*XFAIL*test_perceiver.py::test_forward[[]cpu[]]*InputGap*"])
+
+
 def test_demo_ini_generates_bert_and_t5(pytester):
     _copy(pytester, "demo")
     ids = [line for line in pytester.runpytest("--co", "-q").outlines if "::" in line]
