@@ -65,3 +65,19 @@ def test_custom_model_directory(pytester):
     subprocess.run([sys.executable, "save_tiny_model.py"], cwd=root, check=True, capture_output=True)
     result = pytester.runpytest_subprocess("--ipfs-models=./my-bert", "--ipfs-kinds=load,parity")
     result.assert_outcomes(passed=5)
+
+
+def test_ci_run_is_readme_command_2_plus_the_steps_it_lists():
+    """.ci/run runs the README's command 2 in a fresh venv, and every other step it has is in the README's table."""
+    root = EXAMPLES.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("pip install -e '.[test]' && "))
+    install, test = command.split(" && ")
+    assert "python3 -m venv .venv" in ci and install.replace("pip install", "pip install -q") in ci
+    assert test in ci.splitlines(), f"{test!r} is not a line of .ci/run"
+    assert '"$status" -eq 5' in ci  # no tests collected is a failure
+    table = readme.split("`bash .ci/run` (what CI runs)", 1)[1].split("\n\n", 2)[1]
+    for step in ("apt-get install", "ipfs-accel setup web", "lint-imports"):
+        assert step in ci and f"| `{step}" in table, step
+    assert "import-linter" in (root / "pyproject.toml").read_text(encoding="utf-8")

@@ -78,5 +78,5 @@ def test_auto_order_tries_real_hardware_before_emulated():
     assert real == [name for name in dict.fromkeys(names) if name in real]  # given order kept within a group
     qnn = probe("qualcomm")
     if platform.machine() == "x86_64" and qnn.available:  # the HTP simulator of onnxruntime-qnn ([test] extra)
-        assert qnn.emulated == "simulator" and order[-1] == "qualcomm"
-        assert order.index("onnxruntime") < order.index("qualcomm")
+        assert qnn.emulated == "simulator"
+        assert all(order.index(name) < order.index("qualcomm") for name in real), order
