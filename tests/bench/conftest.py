@@ -24,3 +24,26 @@ def run(pytester, tmp_path_factory, monkeypatch):
         return pytester.runpytest_subprocess("-o", f"cache_dir={cache}", *args)
 
     return _run
+
+
+FAKE_LOAD = """
+import os
+
+from pytest_ipfs_accel.host import load
+
+load.load1 = lambda: float(os.environ.get("IPFS_TEST_LOAD", "0"))
+load.machine_busy_s = lambda proc=None: None
+"""
+
+
+@pytest.fixture
+def fake_load(pytester, monkeypatch):
+    """The sub-runs read load average ``IPFS_TEST_LOAD`` (default 0: a quiet machine) and no other processes'
+    CPU: tests of the gate's wiring must not depend on how busy the machine running them is."""
+    pytester.makeconftest(FAKE_LOAD)
+    monkeypatch.setenv("IPFS_TEST_LOAD", "0")
+
+    def set_load(value: float) -> None:
+        monkeypatch.setenv("IPFS_TEST_LOAD", str(value))
+
+    return set_load

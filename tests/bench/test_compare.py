@@ -27,14 +27,14 @@ def plant(pytester, run_id: str, median_s: float, status: str = "finished") -> N
 
 
 @pytest.mark.slow
-def test_forced_regression_fails_the_session_and_names_the_test(run, pytester):
+def test_forced_regression_fails_the_session_and_names_the_test(run, pytester, fake_load):
     plant(pytester, "20000101-000000-base00", median_s=1e-9)  # impossibly fast baseline
     result = run(*BERT_CPU, "--ipfs-compare=last", "--ipfs-fail-on-regression=10%")
     result.assert_outcomes(passed=1)
     assert result.ret == compare.REGRESSION_EXIT != 0
     result.stdout.fnmatch_lines([
         "*baseline run 20000101-000000-base00: 1 of 1 benchmark items compared*fail above 10%*",
-        "  ipfs/test_bert.py::test_benchmark?cpu-bs1?*1e-06*+*%*10%*–*regression",
+        "  ipfs/test_bert.py::test_benchmark?cpu-bs1?*1e-06*+*%*10%*%*–*regression",
         "*benchmark regression beyond the threshold in 1 item(s): exit status 6*",
     ])
 

@@ -39,27 +39,16 @@ def clock():
 """
 
 
-FAKE_LOAD = """
-import os
-
-from pytest_ipfs_accel.host import load
-
-load.load1 = lambda: float(os.environ.get("IPFS_TEST_LOAD", "0"))
-load.machine_busy_s = lambda proc=None: None
-"""
-
-
 @pytest.fixture
-def clocked(pytester, monkeypatch):
+def clocked(pytester, monkeypatch, fake_load):
     """The sub-runs time with ``fakeclock.clock``; ``clocked(seed, factor, load)`` sets the next run's clock and
     the load average it reads."""
     pytester.makepyfile(fakeclock=FAKE_CLOCK)
-    pytester.makeconftest(FAKE_LOAD)
 
     def set_clock(seed: int, factor: float = 1.0, load: float = 0.0) -> None:
         monkeypatch.setenv("IPFS_TEST_SEED", str(seed))
         monkeypatch.setenv("IPFS_TEST_CLOCK_FACTOR", str(factor))
-        monkeypatch.setenv("IPFS_TEST_LOAD", str(load))
+        fake_load(load)
 
     return set_clock
 
