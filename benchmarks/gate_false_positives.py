@@ -126,7 +126,7 @@ def record(folder: Path, phase: str, args: argparse.Namespace) -> None:
             plan.append([run_once(project, db, args, args.slowdown if kind == "slow" else 0.0), kind])
             print(f"{phase}: run {i + 1}/{len(kinds)} ({kind}) done, load {os.getloadavg()[0]:.2f}", flush=True)
     (folder / f"{phase}.json").write_text(json.dumps({"plan": plan, "seconds": time.perf_counter() - started,
-                                                      "threads": args.threads}), encoding="utf-8")
+                                                      "threads": args.threads, "rounds": args.rounds}), encoding="utf-8")
 
 
 def judge(folder: Path, phase: str, args: argparse.Namespace) -> dict:
@@ -153,7 +153,7 @@ def judge(folder: Path, phase: str, args: argparse.Namespace) -> dict:
             if kind == "same":
                 same.append(run_id)
     return {"counts": counts, "changes": changes, "conditions": conditions(rows, cores), "seconds": meta["seconds"],
-            "threads": meta["threads"]}
+            "rounds": meta.get("rounds", args.rounds)}
 
 
 def worst(found: list) -> str:
@@ -179,8 +179,9 @@ def show(results: dict[str, dict], args: argparse.Namespace) -> None:
     from pytest_ipfs_accel.store.gate import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    rounds = sorted({res["rounds"] for res in results.values()})
     print(f"\ngate: threshold {threshold:g}%, last:{args.baseline} pooled / previous run; injected slowdown "
-          f"{args.slowdown * 100:g}%; {args.models} x {args.hw}, {args.rounds} rounds per item")
+          f"{args.slowdown * 100:g}%; {args.models} x {args.hw}, {'/'.join(map(str, rounds))} rounds per item")
     lines = []
     if "loaded" in results:
         lines.append(("false alarms, same code, one core kept busy", results["loaded"]["counts"]["same"], "loaded"))
