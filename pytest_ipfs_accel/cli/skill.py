@@ -39,6 +39,8 @@ def add_parser(sub) -> None:
     p.add_argument("--templates", default=None, metavar="DIR|DB",
                    help="templates folder or .duckdb template database searched before the shipped ones")
     p.add_argument("--trust-remote-code", action="store_true", help="allow custom code of local model folders")
+    p.add_argument("--force", action="store_true",
+                   help="replace files in the output folder that pytest-ipfs-accel did not generate")
     p.set_defaults(func=run)
 
 
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"--model: {exc}") from None
     for spec in specs:
         try:
-            files = write_skill(spec, platforms, args.output, seed=args.seed, templates=templates)
+            files = write_skill(spec, platforms, args.output, seed=args.seed, templates=templates,
+                                force=args.force)
         except ScaffoldError as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:

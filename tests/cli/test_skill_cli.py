@@ -12,6 +12,8 @@ import pytest
 
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}  # as the cli fixture uses
+
+
 def test_help_and_bad_arguments(tmp_path, skill):
     r = skill("--help", cwd=tmp_path)
     assert r.returncode == 0 and "examples:" in r.stdout and "--cross-platform" in r.stdout
@@ -37,6 +39,18 @@ def test_cpu_only_by_default(tmp_path, skill):
     methods = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
     assert "init_cpu" in methods and "init_openvino" not in methods and {"run", "init", "available_platforms"} <= methods
     ast.parse((tmp_path / "skills" / "test_skill_bert.py").read_text())
+
+
+def test_a_hand_written_skill_file_is_kept_unless_forced(tmp_path, skill):
+    mine = tmp_path / "skills" / "skill_bert.py"
+    mine.parent.mkdir()
+    mine.write_text("# my own skill\n")
+    r = skill("--model", "bert", cwd=tmp_path)
+    assert r.returncode == 2 and "--force" in r.stderr and r.stderr.count("\n") == 1
+    assert mine.read_text() == "# my own skill\n"
+    r = skill("--model", "bert", "--force", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "class BertSkill" in mine.read_text()
 
 
 _ORDER = """
