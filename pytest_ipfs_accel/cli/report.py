@@ -20,6 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..files import FileWriteError
 from .common import DEFAULT_DB, CliError
 
 
@@ -35,6 +36,8 @@ def add_parser(sub) -> None:
                      help="pytest-benchmark JSON file(s) to import: what 'pytest --benchmark-json=FILE' (or "
                           "--benchmark-autosave) writes; a file imported before is not imported again")
     rep.add_argument("--output", "-o", type=Path, required=True, help="report file (.html or .md)")
+    rep.add_argument("--force", action="store_true",
+                     help="replace an existing --output file that pytest-ipfs-accel did not write")
     rep.add_argument("--format", choices=("html", "md"), help="default: from the --output suffix")
     rep.add_argument("--run", default=None,
                      help="run id, or 'last' (default: the last imported run with --input, else 'last')")
@@ -82,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if data.empty:
         print(f"ipfs-accel: warning: no runs recorded in {db}; the report says so", file=sys.stderr)
     try:
-        write(data, args.output, fmt)
-    except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        write(data, args.output, fmt, force=args.force)
+    except FileWriteError as exc:
+        raise CliError(str(exc)) from None
     print(f"ipfs-accel: report written to {args.output}")
     return 0
 

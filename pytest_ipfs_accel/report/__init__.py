@@ -31,10 +31,11 @@ def render(data, fmt: str) -> str:
     raise ValueError(f"unknown report format {fmt!r} (html or md)")
 
 
-def write(data, path: Path | str, fmt: str | None = None) -> Path:
-    """Render ``data`` to ``path`` (format from ``fmt`` or the suffix); the folder is created."""
+def write(data, path: Path | str, fmt: str | None = None, *, force: bool = False, flag: str = "--force") -> Path:
+    """Render ``data`` to ``path`` (format from ``fmt`` or the suffix) through :func:`files.write_text`:
+    the folder is created, a report we wrote is replaced, a file a person wrote only with ``force``
+    (``flag`` names how to ask); problems raise :class:`files.FileWriteError`."""
+    from ..files import write_text
+
     path = Path(path)
-    text = render(data, fmt or format_for(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, render(data, fmt or format_for(path)), force=force, flag=flag)

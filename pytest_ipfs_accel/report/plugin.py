@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ..files import FileWriteError
 from .options import report_path
 
 RECORDER = "ipfs-accel-recorder"
@@ -57,9 +58,9 @@ class ReportPlugin:
         terminal.write(terminalreporter, data)
         if self.path is not None:
             try:
-                write(data, self.path)
+                write(data, self.path, flag="another --ipfs-report path")
                 terminalreporter.write_line(f"ipfs-accel: report written to {_shown(self.path)}")
-            except OSError as exc:
+            except FileWriteError as exc:
                 warn(f"cannot write the report {self.path}: {exc}")
         if summary:
             try:
