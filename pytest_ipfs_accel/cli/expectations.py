@@ -70,10 +70,12 @@ def _update(args: argparse.Namespace, existing) -> int:
     header = (f"Expectations per model x platform x kind; the last matching [[expect]] wins.\n"
               f"Updated by: ipfs-accel expectations update --from-run {args.from_run} (run {run_id}); "
               "review before committing.")
-    try:
-        args.output.write_text(dumps(updated, header), encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    from ..files import FileWriteError, write_text
+
+    try:  # the file's rules were read and merged above: replacing it (never through a link) keeps them
+        write_text(args.output, dumps(updated, header), force=True)
+    except FileWriteError as exc:
+        raise CliError(str(exc)) from None
     xfails = sum(1 for c in cells.values() if c[0] == "xfail")
     print(f"ipfs-accel: {args.output}: {len(updated.rules)} rule(s) from run {run_id} "
           f"({len(cells)} cell(s), {xfails} xfail)")
