@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .store.options import DEFAULT_DB
+from pytest_ipfs_accel.store.options import DEFAULT_DB
 
 #: Comma list overriding the default platforms, e.g. ``IPFS_ACCEL_DEFAULT_HW=cpu,openvino``.
 HW_ENV = "IPFS_ACCEL_DEFAULT_HW"
@@ -38,7 +38,7 @@ class GeneratorConfig:
         """Platforms to generate tests for when none are named: every known platform family (tests
         for absent ones skip, saying why). Overrides, first wins: ``$IPFS_ACCEL_DEFAULT_HW``, then the
         ``ipfs_hw`` ini key of ``config`` (a pytest.Config). Unknown names raise UnknownPlatformError."""
-        from .hardware.platform import canonical, families
+        from pytest_ipfs_accel.hardware.platform import canonical, families
 
         raw = _split(os.environ.get(HW_ENV, ""))
         if not raw and config is not None:
@@ -50,6 +50,6 @@ class GeneratorConfig:
     @classmethod
     def get_key_model_types(cls) -> list[str]:
         """The registry's key models (``models.KEY_MODELS``), or ``$IPFS_ACCEL_KEY_MODELS``."""
-        from .models.registry import KEY_MODELS
+        from pytest_ipfs_accel.models.registry import KEY_MODELS
 
         return _split(os.environ.get(MODELS_ENV, "")) or list(KEY_MODELS)

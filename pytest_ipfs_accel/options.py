@@ -139,7 +139,7 @@ def _checked(option: str, convert, *args):
 
 
 def _platforms(values: tuple[str, ...]) -> tuple[str, ...]:
-    from .hardware import UnknownPlatformError, canonical
+    from pytest_ipfs_accel.hardware import UnknownPlatformError, canonical
 
     names = []
     for value in values:
@@ -203,7 +203,7 @@ def _check_template_db(value: str, path: Path) -> None:
     if not path.is_file():
         raise OptionValueError(f"{value!r}: no template database there (looked at {path}; create one with: "
                                f"ipfs-accel templates create-db --db {value})")
-    from .templatedb.store import TemplateDBError, connect
+    from pytest_ipfs_accel.templatedb.store import TemplateDBError, connect
 
     try:
         connect(path).close()

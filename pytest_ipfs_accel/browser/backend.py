@@ -39,10 +39,10 @@ from pytest_ipfs_accel.backends.onnx_export import (
     split_inputs,
 )
 
-from . import cache as webcache
-from .driver import BrowserError, BrowserTimeout, Page, browser
-from .server import server
-from .settings import step_timeout
+from pytest_ipfs_accel.browser import cache as webcache
+from pytest_ipfs_accel.browser.driver import BrowserError, BrowserTimeout, Page, browser
+from pytest_ipfs_accel.browser.server import server
+from pytest_ipfs_accel.browser.settings import step_timeout
 
 EPS = ("wasm", "webgpu", "webnn")
 #: Graph variants per EP (part of the artifact key): webgpu gets the bool/int64-free rewrite.
@@ -208,7 +208,7 @@ class BrowserBackend:
         cache: ArtifactCache | None = None,
         **_: Any,
     ) -> BrowserRunner:
-        from .probe import probe_platform
+        from pytest_ipfs_accel.browser.probe import probe_platform
 
         if device not in EPS:
             raise BackendUnavailable(f"browser: unknown onnxruntime-web execution provider {device!r}; known: {EPS}")

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from .settings import BROWSER_TIMEOUT_ENV, step_timeout
+from pytest_ipfs_accel.browser.settings import BROWSER_TIMEOUT_ENV, step_timeout
 
 TIMEOUT_HINT = f"the browser step timeout: --ipfs-browser-timeout or ${BROWSER_TIMEOUT_ENV}"
 

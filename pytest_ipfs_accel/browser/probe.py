@@ -17,8 +17,8 @@ import functools
 import importlib.util
 import time
 
-from ..hardware.platform import Platform, runtime_and_device
-from . import cache
+from pytest_ipfs_accel.hardware.platform import Platform, runtime_and_device
+from pytest_ipfs_accel.browser import cache
 
 PLATFORMS = ("wasm", "webgpu", "webnn")
 
@@ -44,8 +44,8 @@ def probe_platform(name: str) -> Platform:
 
 
 def _probe(name: str) -> Platform:
-    from .driver import BrowserError, browser
-    from .server import server
+    from pytest_ipfs_accel.browser.driver import BrowserError, browser
+    from pytest_ipfs_accel.browser.server import server
 
     if importlib.util.find_spec("websocket") is None:
         return _platform(name, False, "python package 'websocket-client' is not installed "

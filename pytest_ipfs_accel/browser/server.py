@@ -8,7 +8,7 @@ import secrets
 import threading
 import urllib.parse
 
-from . import cache
+from pytest_ipfs_accel.browser import cache
 
 _HARNESS = pathlib.Path(__file__).with_name("harness.html")
 _TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 EPILOG = f"""examples:
   ipfs-accel benchmark --models bert,t5,vit --output benchmark_report.html
@@ -59,8 +59,8 @@ def _ints(option: str, raw: str | None, minimum: int) -> list[int]:
 
 def command(args: argparse.Namespace, rootdir: Path) -> list[str]:
     """The pytest command line this benchmark run executes (validated; CliError otherwise)."""
-    from ..report import format_for
-    from .generate import architectures, platforms
+    from pytest_ipfs_accel.report import format_for
+    from pytest_ipfs_accel.cli.generate import architectures, platforms
 
     models = architectures(args.models)
     output = Path(args.output).expanduser().resolve()

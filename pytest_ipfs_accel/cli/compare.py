@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 
 def add_parser(sub) -> None:
@@ -58,7 +58,7 @@ def _threshold(raw: str | None) -> float | None:
 
 
 def _expectations(path: Path | None):
-    from ..expectations.file import DEFAULT_NAME, ExpectationsError, load
+    from pytest_ipfs_accel.expectations.file import DEFAULT_NAME, ExpectationsError, load
 
     if path is None:
         path = Path(DEFAULT_NAME)
@@ -71,9 +71,9 @@ def _expectations(path: Path | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..store import gate, gate_table, queries
-    from ..store.compare import REGRESSION_EXIT
-    from ..store.schema import StoreError
+    from pytest_ipfs_accel.store import gate, gate_table, queries
+    from pytest_ipfs_accel.store.compare import REGRESSION_EXIT
+    from pytest_ipfs_accel.store.schema import StoreError
 
     threshold = _threshold(args.threshold)
     expectations = _expectations(args.expectations)

@@ -12,8 +12,8 @@ import math
 import sys
 from pathlib import Path
 
-from ..store.writer import DEFAULT_LOCK_TIMEOUT as DEFAULT_TIMEOUT
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.store.writer import DEFAULT_LOCK_TIMEOUT as DEFAULT_TIMEOUT
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 
 def add_parser(sub) -> None:
@@ -66,9 +66,9 @@ def _locked(exc: Exception, timeout: float) -> CliError:
 
 
 def merge(args: argparse.Namespace) -> int:
-    from ..store.merge import merge as merge_dbs, summary
-    from ..store.schema import StoreError
-    from ..store.writer import DatabaseLocked
+    from pytest_ipfs_accel.store.merge import merge as merge_dbs, summary
+    from pytest_ipfs_accel.store.schema import StoreError
+    from pytest_ipfs_accel.store.writer import DatabaseLocked
 
     try:
         added = merge_dbs(args.inputs, args.output, timeout=args.timeout)
@@ -81,8 +81,8 @@ def merge(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from ..store.merge import export_parquet, summary
-    from ..store.schema import StoreError
+    from pytest_ipfs_accel.store.merge import export_parquet, summary
+    from pytest_ipfs_accel.store.schema import StoreError
 
     if args.parquet.exists() and not args.parquet.is_dir():
         raise CliError(f"--parquet {args.parquet}: a file is there; give a folder")
@@ -97,9 +97,9 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from ..store.schema import StoreError
-    from ..store.spill import import_spill
-    from ..store.writer import DatabaseLocked
+    from pytest_ipfs_accel.store.schema import StoreError
+    from pytest_ipfs_accel.store.spill import import_spill
+    from pytest_ipfs_accel.store.writer import DatabaseLocked
 
     if not args.spill.is_file():
         raise CliError(f"{args.spill}: no such spill file")

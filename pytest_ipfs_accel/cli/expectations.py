@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 DEFAULT_FILE = "ipfs-expectations.toml"
 
@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..expectations.file import Expectations, ExpectationsError, load
+    from pytest_ipfs_accel.expectations.file import Expectations, ExpectationsError, load
 
     path = args.file if args.action == "check" else args.output
     try:
@@ -49,10 +49,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace, existing) -> int:
-    from ..expectations.update import cell_outcomes, merge
-    from ..expectations.write import dumps
-    from ..store import queries
-    from ..store.schema import StoreError
+    from pytest_ipfs_accel.expectations.update import cell_outcomes, merge
+    from pytest_ipfs_accel.expectations.write import dumps
+    from pytest_ipfs_accel.store import queries
+    from pytest_ipfs_accel.store.schema import StoreError
 
     db = args.db or Path(DEFAULT_DB)
     try:
@@ -70,7 +70,7 @@ def _update(args: argparse.Namespace, existing) -> int:
     header = (f"Expectations per model x platform x kind; the last matching [[expect]] wins.\n"
               f"Updated by: ipfs-accel expectations update --from-run {args.from_run} (run {run_id}); "
               "review before committing.")
-    from ..files import FileWriteError, write_text
+    from pytest_ipfs_accel.files import FileWriteError, write_text
 
     try:  # the file's rules were read and merged above: replacing it (never through a link) keeps them
         write_text(args.output, dumps(updated, header), force=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import CliError
+from pytest_ipfs_accel.cli.common import CliError
 
 TESTS_EPILOG = """examples:
   ipfs-accel generate tests -g bert -p cpu,cuda,openvino -o test_bert.py
@@ -81,9 +81,9 @@ def _split(raw: str | None) -> list[str]:
 
 def platforms(raw: str | None) -> list[str]:
     """``-p`` -> canonical platform names; ``all`` = every family; none = the GeneratorConfig default."""
-    from ..config import GeneratorConfig
-    from ..hardware import UnknownPlatformError, canonical
-    from ..hardware.platform import families
+    from pytest_ipfs_accel.config import GeneratorConfig
+    from pytest_ipfs_accel.hardware import UnknownPlatformError, canonical
+    from pytest_ipfs_accel.hardware.platform import families
 
     names = _split(raw)
     try:
@@ -104,9 +104,9 @@ FLAGS = {"models": "-g/--generate", "templates": "--templates", "seed": "--seed"
 def architectures(raw: str | list[str]) -> list[str]:
     """Model names, ids or directories -> what the registry resolves: a model directory stays a
     path (its own weights, as ``--ipfs-models=DIR``), an id becomes its architecture."""
-    from ..models.ids import architecture
-    from ..models.pretrained import is_model_dir, missing_dir
-    from ..models.registry import InvalidModelNameError, UnknownModelError
+    from pytest_ipfs_accel.models.ids import architecture
+    from pytest_ipfs_accel.models.pretrained import is_model_dir, missing_dir
+    from pytest_ipfs_accel.models.registry import InvalidModelNameError, UnknownModelError
 
     out = []
     for name in (_split(raw) if isinstance(raw, str) else raw):
@@ -127,7 +127,7 @@ def architectures(raw: str | list[str]) -> list[str]:
 
 def _option(key: str, convert, *args):
     """A converter shared with the pytest options; its error named with this CLI's flag."""
-    from ..options import OptionValueError
+    from pytest_ipfs_accel.options import OptionValueError
 
     try:
         return convert(*args)
@@ -137,7 +137,7 @@ def _option(key: str, convert, *args):
 
 def run_config(models: list[str], hw: list[str], args: argparse.Namespace):
     """The RunConfig ``pytest --ipfs-models=... --ipfs-hw=... --ipfs-emit=...`` would build."""
-    from .. import options
+    from pytest_ipfs_accel import options
 
     kinds = _option("kinds", options.choices, tuple(_split(args.kinds)), options.KINDS) or None
     precisions = _option("precisions", options.choices, tuple(_split(args.precisions)) or ("fp32",),
@@ -155,7 +155,7 @@ def sources(cfg) -> dict[str, str]:
     """filename -> module source, through the plugin's pipeline (problems named with this CLI's flags)."""
     import pytest
 
-    from ..generate import pipeline
+    from pytest_ipfs_accel.generate import pipeline
 
     try:
         return {name: r.source for name, r in pipeline.sources(cfg, pipeline.plan(cfg)).items()}
@@ -166,7 +166,7 @@ def sources(cfg) -> dict[str, str]:
 
 
 def write(directory: Path, files: dict[str, str], force: bool = False) -> list[Path]:
-    from ..generate.emit import EmitError, emit
+    from pytest_ipfs_accel.generate.emit import EmitError, emit
 
     try:
         return emit(directory, files, force=force, flag="--force")
@@ -189,7 +189,7 @@ def run_tests(args: argparse.Namespace) -> int:
     if out.suffix == ".py" and not out.is_dir():
         if len(files) != 1:
             raise CliError(f"-o {args.output}: {len(files)} models give {len(files)} files; pass a directory")
-        from ..files import FileWriteError, write_text
+        from pytest_ipfs_accel.files import FileWriteError, write_text
 
         try:
             written = [write_text(out, next(iter(files.values())), force=args.force, flag="--force").absolute()]
@@ -218,7 +218,7 @@ def _to_stdout(files: dict[str, str]) -> int:
 
 
 def run_key_tests(args: argparse.Namespace) -> int:
-    from ..config import GeneratorConfig
+    from pytest_ipfs_accel.config import GeneratorConfig
 
     models = architectures(",".join(args.model)) if args.model else architectures(GeneratorConfig.get_key_model_types())
     out = Path(args.output or GeneratorConfig.DEFAULT_OUTPUT_DIR).expanduser()

@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hardware import detect
+    from pytest_ipfs_accel.hardware import detect
 
     found = detect()
     if args.json:

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from .common import CliError
+from pytest_ipfs_accel.cli.common import CliError
 
 #: Subcommand modules, in --help order.
 COMMANDS = ("generate", "skill", "templates", "benchmark", "report", "compare", "db", "expectations", "hw", "models",

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 EPILOG = f"""examples:
   ipfs-accel models                  # name, model type, task, modality, tiny params, platforms passed
@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
 
 def tiny_params(spec) -> int | None:
     """Parameter count of the tiny model, or None when it cannot be built here."""
-    from ..models import ModelBuildError, load
+    from pytest_ipfs_accel.models import ModelBuildError, load
 
     try:
         return sum(p.numel() for p in load(spec).model.parameters())
@@ -44,8 +44,8 @@ def passed_platforms(db: Path) -> dict[str, list[str]]:
     """model -> platforms with at least one passed generated item, over every stored run."""
     if not db.is_file():
         return {}
-    from ..store import queries
-    from ..store.schema import StoreError
+    from pytest_ipfs_accel.store import queries
+    from pytest_ipfs_accel.store.schema import StoreError
 
     try:
         with queries.connect(db) as con:
@@ -60,7 +60,7 @@ def passed_platforms(db: Path) -> dict[str, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.registry import KEY_MODELS, KEY_TABLE, resolve
+    from pytest_ipfs_accel.models.registry import KEY_MODELS, KEY_TABLE, resolve
 
     db = args.db or Path(DEFAULT_DB)
     if args.db is not None and not db.is_file():

@@ -20,8 +20,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..files import FileWriteError
-from .common import DEFAULT_DB, CliError
+from pytest_ipfs_accel.files import FileWriteError
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 
 
 def add_parser(sub) -> None:
@@ -45,9 +45,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import format_for, write
-    from ..report import data as report_data
-    from ..store.schema import StoreError
+    from pytest_ipfs_accel.report import format_for, write
+    from pytest_ipfs_accel.report import data as report_data
+    from pytest_ipfs_accel.store.schema import StoreError
 
     try:
         fmt = args.format or format_for(args.output)
@@ -63,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"no such database or folder: {', '.join(missing)}")
     try:
         if several:
-            from ..report.fleet import load_sources
+            from pytest_ipfs_accel.report.fleet import load_sources
 
             data = load_sources(dbs, run or "last")
         else:
             if args.input:
-                from ..report.pytest_json import NotBenchmarkJSON, import_files
+                from pytest_ipfs_accel.report.pytest_json import NotBenchmarkJSON, import_files
 
                 try:
                     done = import_files(args.input, db)

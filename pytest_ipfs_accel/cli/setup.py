@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tarfile
 
-from .common import CliError
+from pytest_ipfs_accel.cli.common import CliError
 
 _EXTRACT_JS = r"""
 const z = require('zlib'), fs = require('fs'), [bin, out] = process.argv.slice(1);
@@ -43,7 +43,7 @@ def _say(msg: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.cache:
         os.environ["IPFS_ACCEL_WEB_CACHE"] = os.path.abspath(args.cache)
-    from ..browser import cache
+    from pytest_ipfs_accel.browser import cache
 
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:

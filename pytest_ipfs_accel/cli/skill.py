@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import CliError
+from pytest_ipfs_accel.cli.common import CliError
 
 _EXAMPLES = """examples:
   ipfs-accel skill --model bert                         # skills/skill_bert.py (cpu only) + test_skill_bert.py
@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
 
 
 def _platforms(args: argparse.Namespace) -> tuple[str, ...]:
-    from ..hardware import FAMILIES, UnknownPlatformError, canonical
+    from pytest_ipfs_accel.hardware import FAMILIES, UnknownPlatformError, canonical
 
     if args.cross_platform:
         return tuple(FAMILIES)
@@ -67,8 +67,8 @@ def _platforms(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.registry import InvalidModelNameError, UnknownModelError, resolve
-    from ..templatedb.scaffold import ScaffoldError, write_skill
+    from pytest_ipfs_accel.models.registry import InvalidModelNameError, UnknownModelError, resolve
+    from pytest_ipfs_accel.templatedb.scaffold import ScaffoldError, write_skill
 
     platforms = _platforms(args)
     templates: tuple[str, ...] = ()

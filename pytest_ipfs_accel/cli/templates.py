@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import CliError
+from pytest_ipfs_accel.cli.common import CliError
 
 DEFAULT_TEMPLATE_DB = ".ipfs_accel/templates.duckdb"  # = templatedb.store.DEFAULT_TEMPLATE_DB (no duckdb import)
 
@@ -110,7 +110,7 @@ def add_parser(sub) -> None:
 
 
 def _store_call(fn, *args, **kwargs):
-    from ..templatedb.store import TemplateDBError
+    from pytest_ipfs_accel.templatedb.store import TemplateDBError
 
     try:
         return fn(*args, **kwargs)
@@ -133,7 +133,7 @@ def _progress(verb: str):
 
 
 def _load(folder: Path, db: Path, what: str) -> int:
-    from ..templatedb import store
+    from pytest_ipfs_accel.templatedb import store
 
     result = _store_call(store.load_folder, db, folder, progress=_progress("loading"))
     counts = ", ".join(f"{len(v)} {k}" for k, v in result.items())
@@ -144,7 +144,7 @@ def _load(folder: Path, db: Path, what: str) -> int:
 
 
 def create_db(args: argparse.Namespace) -> int:
-    from ..generate.environment import shipped_templates
+    from pytest_ipfs_accel.generate.environment import shipped_templates
 
     return _load(shipped_templates(), args.db, "shipped templates loaded")
 
@@ -156,7 +156,7 @@ def import_(args: argparse.Namespace) -> int:
 
 
 def list_(args: argparse.Namespace) -> int:
-    from ..templatedb import store
+    from pytest_ipfs_accel.templatedb import store
 
     rows = _store_call(store.rows, args.db)
     width = max((len(r.name) for r in rows), default=4)
@@ -169,14 +169,14 @@ def list_(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ..templatedb import store
+    from pytest_ipfs_accel.templatedb import store
 
     sys.stdout.write(_store_call(store.source_of, args.db, args.name))
     return 0
 
 
 def export(args: argparse.Namespace) -> int:
-    from ..templatedb import store
+    from pytest_ipfs_accel.templatedb import store
 
     if args.dir.exists() and not args.dir.is_dir():
         raise CliError(f"{args.dir}: exists and is not a directory")
@@ -186,7 +186,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def create(args: argparse.Namespace) -> int:
-    from ..templatedb.scaffold import ScaffoldError, model_template
+    from pytest_ipfs_accel.templatedb.scaffold import ScaffoldError, model_template
 
     try:
         path = model_template(args.model_type, args.dir, force=args.force)
@@ -198,8 +198,8 @@ def create(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..generate.environment import shipped_templates
-    from ..templatedb import validate as v
+    from pytest_ipfs_accel.generate.environment import shipped_templates
+    from pytest_ipfs_accel.templatedb import validate as v
 
     if args.path is not None and args.db is not None:
         raise CliError("give a PATH or --db, not both")

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from .devicelock import LOCK_DIR_ENV, device_key, device_lock, hold_shared, lock_path, release_held  # noqa: F401
+from pytest_ipfs_accel.dist.devicelock import LOCK_DIR_ENV, device_key, device_lock, hold_shared, lock_path, release_held  # noqa: F401
 
 #: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
 KEY = "pytest_benchmark_json"
@@ -131,7 +131,7 @@ def _item_device(item: pytest.Item) -> str | None:
     hw = item.get_closest_marker("ipfs_hw")
     if hw is None or (kind is not None and kind.kwargs.get("name") == "benchmark"):
         return None
-    from ..hardware import runtime_and_device
+    from pytest_ipfs_accel.hardware import runtime_and_device
 
     try:
         return runtime_and_device(str(hw.kwargs.get("name")))[1]

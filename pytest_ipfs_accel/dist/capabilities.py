@@ -36,7 +36,7 @@ def needed_platform(item) -> str | None:
 
 def probe_needs(platforms: set[str]) -> tuple[list[str], dict[str, str]]:
     """(available platforms, {missing platform: reason}) in this process."""
-    from ..hardware import probe
+    from pytest_ipfs_accel.hardware import probe
 
     have, missing = [], {}
     for name in sorted(platforms):
@@ -51,7 +51,7 @@ def probe_needs(platforms: set[str]) -> tuple[list[str], dict[str, str]]:
 def worker_message(items) -> dict[str, Any]:
     """What a worker sends after collection: what it has, and what each item needs (plus the
     item's store labels, so the controller can record an item no worker can run)."""
-    from ..store.recorder import item_meta
+    from pytest_ipfs_accel.store.recorder import item_meta
 
     needs: dict[str, str] = {}
     meta: dict[str, dict] = {}

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from .registry import Registry
+from pytest_ipfs_accel.dist.registry import Registry
 
 
 class ModelScheduling(LoadScheduling):

@@ -86,7 +86,7 @@ def timed_out(exc: BaseException) -> bool:
 
 def of_exception(exc: BaseException | None) -> str:
     """The class of the exception a failed or xfailed item raised."""
-    from ..backends.base import ExportError
+    from pytest_ipfs_accel.backends.base import ExportError
 
     if exc is None:
         return "runtime"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .file import Expectation
+from pytest_ipfs_accel.expectations.file import Expectation
 
 
 @dataclass

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from ..markers import labels
-from . import context
-from .file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
+from pytest_ipfs_accel.markers import labels
+from pytest_ipfs_accel.expectations import context
+from pytest_ipfs_accel.expectations.file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
 
 EXPECTATION = pytest.StashKey[Expectation]()
 PLUGIN_NAME = "ipfs-accel-expectations"
@@ -73,7 +73,7 @@ class ExpectationsPlugin:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: sees the report after xfail handling
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
-        from .classify import failure
+        from pytest_ipfs_accel.expectations.classify import failure
 
         report = yield
         if (report.failed or hasattr(report, "wasxfail")) and cell(item) is not None:
@@ -89,7 +89,7 @@ class ExpectationsPlugin:
             self.classified.append((report.nodeid, outcome, found))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from .summary import lines
+        from pytest_ipfs_accel.expectations.summary import lines
 
         if not self.classified:
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable
 
-from .file import Expectation, Expectations, Rule
+from pytest_ipfs_accel.expectations.file import Expectation, Expectations, Rule
 
 Cell = tuple[str, str, str]
 _FAILED = ("failed", "error", "xfailed")

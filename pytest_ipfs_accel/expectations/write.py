@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .file import Expectations, Rule
+from pytest_ipfs_accel.expectations.file import Expectations, Rule
 
 
 def toml_string(text: str) -> str:

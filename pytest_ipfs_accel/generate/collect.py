@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .render import Rendered
+from pytest_ipfs_accel.generate.render import Rendered
 
 #: Virtual folder under the rootdir that holds in-memory modules in node IDs.
 VIRTUAL_DIR = "ipfs"

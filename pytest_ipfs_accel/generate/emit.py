@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..files import FileWriteError, check_target, write_text
+from pytest_ipfs_accel.files import FileWriteError, check_target, write_text
 
 _FILENAME = re.compile(r"^test_[a-z0-9_]+\.py$")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models.spec import ModelSpec
-from ..options import RunConfig
+from pytest_ipfs_accel.models.spec import ModelSpec
+from pytest_ipfs_accel.options import RunConfig
 
 REFERENCE = ("cpu", "fp32")  # torch on the CPU in fp32: what parity compares against
 

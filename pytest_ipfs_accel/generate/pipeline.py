@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ..models.spec import ModelSpec
-from ..options import RunConfig
-from .matrix import ModuleCells, build_matrix
-from .render import Rendered, TemplateError, render
+from pytest_ipfs_accel.models.spec import ModelSpec
+from pytest_ipfs_accel.options import RunConfig
+from pytest_ipfs_accel.generate.matrix import ModuleCells, build_matrix
+from pytest_ipfs_accel.generate.render import Rendered, TemplateError, render
 
 
 class PlanError(pytest.UsageError):
@@ -22,9 +22,9 @@ class PlanError(pytest.UsageError):
 def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
     """Registry names, model types, local dirs or selectors (``all``, ``task:..``, ``modality:..``)
     -> ModelSpecs; bad names and selectors are usage errors."""
-    from ..models.pretrained import missing_dir
-    from ..models.registry import InvalidModelNameError, UnknownModelError, resolve
-    from ..models.selection import SelectorError, expand_names
+    from pytest_ipfs_accel.models.pretrained import missing_dir
+    from pytest_ipfs_accel.models.registry import InvalidModelNameError, UnknownModelError, resolve
+    from pytest_ipfs_accel.models.selection import SelectorError, expand_names
 
     try:
         names = expand_names(cfg.models)
@@ -51,12 +51,12 @@ def resolve_platforms(cfg: RunConfig) -> list[str]:
     worker: the ones the controller detected, so that every worker collects the same items)."""
     if cfg.hw is not None:
         return list(cfg.hw)
-    from ..dist.capabilities import collection_platforms
+    from pytest_ipfs_accel.dist.capabilities import collection_platforms
 
     decided = collection_platforms()  # an xdist worker collects with the controller's detection
     if decided is not None:
         return list(decided)
-    from ..hardware import detected_names
+    from pytest_ipfs_accel.hardware import detected_names
 
     return detected_names()
 
@@ -71,7 +71,7 @@ def plan(cfg: RunConfig, hook=None, config: pytest.Config | None = None) -> list
 
 def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, Rendered]:
     """filename -> rendered module for every cell group; template problems are usage errors."""
-    from ..templatedb.store import TemplateDBError
+    from pytest_ipfs_accel.templatedb.store import TemplateDBError
 
     out = {}
     for cells in matrix:

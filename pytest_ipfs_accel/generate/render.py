@@ -6,10 +6,10 @@ import ast
 import traceback
 from dataclasses import dataclass
 
-from .. import __version__
-from ..files import GENERATED_MARKER, MARKER_WINDOW
-from .environment import environment, safe_text
-from .matrix import ModuleCells
+from pytest_ipfs_accel import __version__
+from pytest_ipfs_accel.files import GENERATED_MARKER, MARKER_WINDOW
+from pytest_ipfs_accel.generate.environment import environment, safe_text
+from pytest_ipfs_accel.generate.matrix import ModuleCells
 
 
 class TemplateError(Exception):

@@ -6,8 +6,8 @@ import functools
 import os
 from typing import Callable, Iterable
 
-from .platform import EXTRA_FAMILIES, Platform, canonical, families, runtime_and_device
-from .probes import PROBES
+from pytest_ipfs_accel.hardware.platform import EXTRA_FAMILIES, Platform, canonical, families, runtime_and_device
+from pytest_ipfs_accel.hardware.probes import PROBES
 
 #: Comma list of platforms to hide, e.g. ``IPFS_ACCEL_HW_DISABLE=openvino,cuda``.
 DISABLE_ENV = "IPFS_ACCEL_HW_DISABLE"

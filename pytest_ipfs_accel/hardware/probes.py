@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import platform as _host
 
-from .platform import Platform, runtime_and_device
+from pytest_ipfs_accel.hardware.platform import Platform, runtime_and_device
 
 
 def _absent(name: str, reason: str) -> Platform:
@@ -118,14 +118,14 @@ def probe_openvino(name: str) -> Platform:
 
 def _probe_qualcomm(name: str) -> Platform:
     """Qualcomm QNN through the onnxruntime-qnn plugin EP (see hardware/qnn_probe.py; imported lazily)."""
-    from .qnn_probe import probe_qualcomm
+    from pytest_ipfs_accel.hardware.qnn_probe import probe_qualcomm
 
     return probe_qualcomm(name)
 
 
 def probe_browser(name: str) -> Platform:
     """wasm / WebGPU / WebNN through onnxruntime-web in headless Chromium (launched, asked, cached)."""
-    from ..browser.probe import probe_platform
+    from pytest_ipfs_accel.browser.probe import probe_platform
 
     return probe_platform(name)
 

@@ -18,7 +18,7 @@ import tempfile
 import threading
 from typing import Any, Iterator
 
-from .platform import Platform, runtime_and_device
+from pytest_ipfs_accel.hardware.platform import Platform, runtime_and_device
 
 #: Backends a ``qualcomm:<device>`` name may ask for -> the QNN library that implements it.
 BACKEND_LIBS = {"htp": "QnnHtp", "cpu": "QnnCpu", "gpu": "QnnGpu"}

@@ -4,9 +4,9 @@ Importing this package is cheap: torch and transformers load only when a model
 is built (:func:`load`) or a generic model type is resolved.
 """
 
-from .loaded import LoadedModel, MissingPackageError, ModelBuildError, clear_cache, load
-from .registry import KEY_MODELS, InvalidModelNameError, UnknownModelError, known_names, resolve
-from .spec import MODALITIES, ModelSpec
+from pytest_ipfs_accel.models.loaded import LoadedModel, MissingPackageError, ModelBuildError, clear_cache, load
+from pytest_ipfs_accel.models.registry import KEY_MODELS, InvalidModelNameError, UnknownModelError, known_names, resolve
+from pytest_ipfs_accel.models.spec import MODALITIES, ModelSpec
 
 __all__ = [
     "KEY_MODELS",

@@ -64,7 +64,7 @@ def random_ids(cfg: Any, length: int, g: Any) -> Any:
     """``(1, length)`` ids drawn from the low vocabulary, avoiding every special id."""
     import torch
 
-    from .tiny_config import special_token_ids
+    from pytest_ipfs_accel.models.tiny_config import special_token_ids
 
     text_cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
     vocab = getattr(text_cfg, "vocab_size", None) or config_int(cfg, ("vocab_size",), 1000)

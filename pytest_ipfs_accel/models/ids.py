@@ -14,8 +14,8 @@ import json
 import os
 from pathlib import Path
 
-from .registry import KEY_MODELS, NAME_RE, UnknownModelError, normalize, resolve
-from .registry import InvalidModelNameError
+from pytest_ipfs_accel.models.registry import KEY_MODELS, NAME_RE, UnknownModelError, normalize, resolve
+from pytest_ipfs_accel.models.registry import InvalidModelNameError
 
 #: (id prefix, lower-cased, matched against the whole id) -> registry name; longest prefix wins.
 ID_PREFIXES: tuple[tuple[str, str], ...] = (

@@ -19,7 +19,7 @@ import inspect
 import re
 from typing import Any
 
-from .config_values import (
+from pytest_ipfs_accel.models.config_values import (
     AUDIO_TOKENS,
     DECODER_LEN,
     DEFAULT_FRAMES,
@@ -35,8 +35,8 @@ from .config_values import (
     config_int,
     config_value,
 )
-from .named_inputs import by_name, fillable, required_inputs
-from .retry_rules import retry_knobs
+from pytest_ipfs_accel.models.named_inputs import by_name, fillable, required_inputs
+from pytest_ipfs_accel.models.retry_rules import retry_knobs
 
 MAX_PROBES = 10
 __all__ = ["InputGap", "MAX_PROBES", "forward_params", "next_knobs", "synthesize", "synthesize_row"]

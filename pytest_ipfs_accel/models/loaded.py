@@ -16,12 +16,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import inputs as synth
-from .overrides import OVERRIDES
-from .pretrained import load_pretrained, weights_stamp
-from .spec import ModelSpec
-from .config_fixes import forward_patch
-from .tiny_config import LAYERS, LEVELS, PARAM_CAP, SMALL_LEVELS, deep_merge, make_config
+from pytest_ipfs_accel.models import inputs as synth
+from pytest_ipfs_accel.models.overrides import OVERRIDES
+from pytest_ipfs_accel.models.pretrained import load_pretrained, weights_stamp
+from pytest_ipfs_accel.models.spec import ModelSpec
+from pytest_ipfs_accel.models.config_fixes import forward_patch
+from pytest_ipfs_accel.models.tiny_config import LAYERS, LEVELS, PARAM_CAP, SMALL_LEVELS, deep_merge, make_config
 
 if TYPE_CHECKING:
     import torch

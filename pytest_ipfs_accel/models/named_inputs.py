@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config_values import (
+from pytest_ipfs_accel.models.config_values import (
     AUDIO_TOKENS,
     DEFAULT_FRAMES,
     DEFAULT_MELS,
@@ -15,7 +15,7 @@ from .config_values import (
     image_hw,
     random_ids,
 )
-from .series_inputs import series_input
+from pytest_ipfs_accel.models.series_inputs import series_input
 
 _FLOAT_SUFFIXES = ("_embeds", "_embeddings", "hidden_states", "_features", "_feats")
 

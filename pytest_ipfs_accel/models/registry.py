@@ -30,8 +30,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import pretrained
-from .spec import ModelSpec
+from pytest_ipfs_accel.models import pretrained
+from pytest_ipfs_accel.models.spec import ModelSpec
 
 KEY_MODELS: tuple[str, ...] = (
     "bert", "t5", "gpt2", "llama", "qwen2", "vit", "clip", "clap",

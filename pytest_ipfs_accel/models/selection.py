@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 
-from .spec import MODALITIES
+from pytest_ipfs_accel.models.spec import MODALITIES
 
 SELECTOR_PREFIXES = ("task:", "modality:")
 MODALITY_ALIASES = {"text+vision": "text+image", "image": "vision", "image+text": "text+image",
@@ -83,7 +83,7 @@ def modality_names() -> list[str]:
 
 
 def _modality_of(model_type: str) -> str:
-    from .registry import resolve
+    from pytest_ipfs_accel.models.registry import resolve
 
     return resolve(model_type).modality
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config_values import config_int, config_value
+from pytest_ipfs_accel.models.config_values import config_int, config_value
 
 
 def series_input(name: str, cfg: Any, g: Any) -> Any:

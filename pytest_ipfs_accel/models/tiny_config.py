@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .config_fixes import MAX_FIXES, fill_nones, fix_from_error, follow_hidden
+from pytest_ipfs_accel.models.config_fixes import MAX_FIXES, fill_nones, fix_from_error, follow_hidden
 
 LEVELS = ("tiny", "wide", "layers")
 SMALL_LEVELS = ("tiny", "wide")

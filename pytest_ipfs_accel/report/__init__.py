@@ -21,11 +21,11 @@ def format_for(path: Path | str, default: str | None = None) -> str:
 
 def render(data, fmt: str) -> str:
     if fmt == "html":
-        from .html import render as render_html
+        from pytest_ipfs_accel.report.html import render as render_html
 
         return render_html(data)
     if fmt == "md":
-        from .markdown import render as render_md
+        from pytest_ipfs_accel.report.markdown import render as render_md
 
         return render_md(data)
     raise ValueError(f"unknown report format {fmt!r} (html or md)")
@@ -35,7 +35,7 @@ def write(data, path: Path | str, fmt: str | None = None, *, force: bool = False
     """Render ``data`` to ``path`` (format from ``fmt`` or the suffix) through :func:`files.write_text`:
     the folder is created, a report we wrote is replaced, a file a person wrote only with ``force``
     (``flag`` names how to ask); problems raise :class:`files.FileWriteError`."""
-    from ..files import write_text
+    from pytest_ipfs_accel.files import write_text
 
     path = Path(path)
     return write_text(path, render(data, fmt or format_for(path)), force=force, flag=flag)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..store import queries
-from ..store.schema import OUTCOMES, StoreError
+from pytest_ipfs_accel.store import queries
+from pytest_ipfs_accel.store.schema import OUTCOMES, StoreError
 
 #: Messages kept per matrix cell (the count says how many there were).
 MESSAGES_PER_CELL = 10
@@ -117,8 +117,8 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     data.benchmarks = queries.benchmarks(con, run_id)
     data.history = _history(con, history)
     data.baseline, data.regressions = _regressions(con, run_id)
-    from .coverage import section
-    from .fleet import machines
+    from pytest_ipfs_accel.report.coverage import section
+    from pytest_ipfs_accel.report.fleet import machines
 
     data.machines, data.by_machine = machines(con)
     coverage = section(con, [run_id])  # a sweep (--ipfs-models=all, task:..., modality:...): its matrix

@@ -23,7 +23,7 @@ RUNS_PER_MACHINE = 20
 
 def machines(con, limit: int = RUNS_PER_MACHINE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """([{id, label, runs, newest}], [{model, platform, precision, batch_size, medians: {id: s}}])."""
-    from ..store.fingerprint import label
+    from pytest_ipfs_accel.store.fingerprint import label
 
     runs = con.execute(
         "SELECT coalesce(machine_id, 'host:' || coalesce(host, '?')) AS mid, id, fingerprint, host FROM ("
@@ -55,12 +55,12 @@ def machines(con, limit: int = RUNS_PER_MACHINE) -> tuple[list[dict[str, Any]], 
 
 def load_sources(paths: list[Path | str], run: str | None = "last"):
     """ReportData of one database, or of several databases / Parquet folders merged (see module doc)."""
-    from . import data as report_data
+    from pytest_ipfs_accel.report import data as report_data
 
     paths = [Path(p) for p in paths]
     if len(paths) == 1 and paths[0].is_file():
         return report_data.load(paths[0], run)
-    from ..store.merge import merge
+    from pytest_ipfs_accel.store.merge import merge
 
     with tempfile.TemporaryDirectory(prefix="ipfs-accel-report-") as tmp:
         merged = Path(tmp) / "merged.duckdb"

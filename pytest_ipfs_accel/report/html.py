@@ -7,7 +7,7 @@ from datetime import datetime
 
 import jinja2
 
-from .data import LETTERS, ReportData
+from pytest_ipfs_accel.report.data import LETTERS, ReportData
 
 def render(data: ReportData) -> str:
     """The HTML text of a report; plotly.js (about 4 MB) is embedded, so the file works offline."""
@@ -73,7 +73,7 @@ def _ms(seconds):
     return None if seconds is None else seconds * 1000.0
 @functools.lru_cache(maxsize=None)
 def environment(autoescape: bool) -> jinja2.Environment:
-    from ..generate.environment import shipped_templates
+    from pytest_ipfs_accel.generate.environment import shipped_templates
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(shipped_templates() / "reports")),

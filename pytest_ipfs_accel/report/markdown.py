@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .data import LETTERS, ReportData
-from .html import environment
+from pytest_ipfs_accel.report.data import LETTERS, ReportData
+from pytest_ipfs_accel.report.html import environment
 
 
 def render(data: ReportData) -> str:

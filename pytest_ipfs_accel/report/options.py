@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from . import format_for
+from pytest_ipfs_accel.report import format_for
 
 
 def addoptions(parser: pytest.Parser) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ..files import FileWriteError
-from .options import report_path
+from pytest_ipfs_accel.files import FileWriteError
+from pytest_ipfs_accel.report.options import report_path
 
 RECORDER = "ipfs-accel-recorder"
 COMPARATOR = "ipfs-accel-compare"
@@ -45,9 +45,9 @@ class ReportPlugin:
             if self.path is not None or summary:
                 warn(f"no report written: this run's results are not in {recorder.path} ({writer.reason})")
             return
-        from ..store.schema import StoreError
-        from . import data as report_data, write
-        from . import terminal
+        from pytest_ipfs_accel.store.schema import StoreError
+        from pytest_ipfs_accel.report import data as report_data, write
+        from pytest_ipfs_accel.report import terminal
 
         try:
             data = report_data.load(recorder.path, recorder.run_id)
@@ -64,7 +64,7 @@ class ReportPlugin:
                 warn(f"cannot write the report {self.path}: {exc}")
         if summary:
             try:
-                from .markdown import render
+                from pytest_ipfs_accel.report.markdown import render
 
                 with open(summary, "a", encoding="utf-8") as f:
                     f.write(render(data) + "\n")

@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..store.recorder import new_run_id
-from ..store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, TestResultRow, utcnow
-from ..store.writer import Writer
+from pytest_ipfs_accel.store.recorder import new_run_id
+from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, TestResultRow, utcnow
+from pytest_ipfs_accel.store.writer import Writer
 
 _REQUIRED_STATS = ("min", "max", "mean", "median", "rounds")
 _TIMES = ("min", "max", "mean", "median", "stddev", "total")
@@ -180,7 +180,7 @@ def _labels(bench: dict[str, Any]) -> dict[str, Any]:
     runtime, device = _text(found.get("runtime")), _text(found.get("device"))
     if platform and (runtime is None or device is None):
         try:
-            from ..hardware import runtime_and_device
+            from pytest_ipfs_accel.hardware import runtime_and_device
 
             runtime, device = runtime_and_device(platform)
         except Exception:  # an unknown platform name keeps runtime/device NULL

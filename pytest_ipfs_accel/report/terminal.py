@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .data import LETTERS, ReportData
+from pytest_ipfs_accel.report.data import LETTERS, ReportData
 
 _MARKUP = {"pass": {"green": True}, "fail": {"red": True, "bold": True}, "skip": {"yellow": True},
            "xfail": {"yellow": True}}

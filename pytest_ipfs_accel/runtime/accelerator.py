@@ -30,7 +30,7 @@ def skip_if_emulated(item: pytest.Item) -> None:
     name = marker.kwargs.get("name") or (marker.args[0] if marker.args else None)
     if not name:
         return
-    from ..hardware import probe
+    from pytest_ipfs_accel.hardware import probe
 
     found = probe(name)
     if found.available and found.emulated != "no":

@@ -32,7 +32,7 @@ import statistics
 import sys
 from typing import Any, Iterator
 
-from . import checks
+from pytest_ipfs_accel.runtime import checks
 
 #: user_properties key of the stats dict.
 KEY = "ipfs_benchmark"
@@ -82,7 +82,7 @@ def coefficient_of_variation(data: list[float]) -> float | None:
 def timing_threads(count: int, torch_too: bool = True) -> Iterator[None]:
     """Inside: sessions built (ONNX Runtime, OpenVINO: ``dist.benchmark.thread_budget``) and, with
     ``torch_too``, torch use ``count`` threads; the previous settings come back afterwards."""
-    from ..dist.benchmark import THREADS_ENV
+    from pytest_ipfs_accel.dist.benchmark import THREADS_ENV
 
     saved = os.environ.get(THREADS_ENV)
     os.environ[THREADS_ENV] = str(count)
@@ -104,8 +104,8 @@ def timing_threads(count: int, torch_too: bool = True) -> Iterator[None]:
 def _time(benchmark, request, runner, inputs) -> None:
     """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup``, or pytest-benchmark's calibration
     with at least the gate's minimum of rounds."""
-    from ..store.bench_options import timing
-    from ..store.gate_noise import MIN_ROUNDS
+    from pytest_ipfs_accel.store.bench_options import timing
+    from pytest_ipfs_accel.store.gate_noise import MIN_ROUNDS
 
     chosen = timing(request.config)
     if chosen is None:
@@ -122,7 +122,7 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
     meta = getattr(benchmark, "stats", None)
     if not meta:
         return None
-    from ..store.schema import MAX_ROUNDS_STORED
+    from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED
 
     s = meta.stats
     data = [float(x) for x in s.data]
@@ -143,9 +143,9 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
 def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
         artifacts=None) -> dict[str, Any] | None:
     """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
-    from ..dist.benchmark import device_lock
-    from ..host import load
-    from ..store.bench_options import threads
+    from pytest_ipfs_accel.dist.benchmark import device_lock
+    from pytest_ipfs_accel.host import load
+    from pytest_ipfs_accel.store.bench_options import threads
 
     found = checks.require(platform)  # skip before building anything when the platform is absent
     count = threads(request.config)
@@ -170,7 +170,7 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
         return None
     if torch is not None:
         result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
-    from ..store.gate import marker_slowdown
+    from pytest_ipfs_accel.store.gate import marker_slowdown
 
     waited = getattr(held, "waited_s", None)
     result.update(model=model.name, platform=platform, precision=precision,

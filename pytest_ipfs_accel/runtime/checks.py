@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ..models.spec import ModelSpec
+from pytest_ipfs_accel.models.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _skip(reason: str) -> None:
 
 def require(platform: str):
     """The probed Platform, or skip naming what was probed."""
-    from ..hardware import probe
+    from pytest_ipfs_accel.hardware import probe
 
     found = probe(platform)
     if not found.available:
@@ -72,7 +72,7 @@ def loaded(model: ModelRef):
     builder's one-line reason, not a deep traceback.
     """
     try:
-        from ..models.loaded import MissingPackageError, ModelBuildError, load
+        from pytest_ipfs_accel.models.loaded import MissingPackageError, ModelBuildError, load
     except ModuleNotFoundError as exc:
         _skip(f"{model.name}: python package {exc.name!r} is not installed "
               "(pip install 'pytest-ipfs-accel[torch]')")
@@ -109,8 +109,8 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
     failing step), or fails when the expectations file says this cell must pass. A runner whose
     work ran elsewhere than asked fails with class ``fallback``.
     """
-    from ..backends.base import BackendUnavailable, ExportError, get_backend
-    from ..dist.benchmark import thread_budget
+    from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, get_backend
+    from pytest_ipfs_accel.dist.benchmark import thread_budget
 
     found = require(platform)
     example = reference(model).inputs if example is None else example
@@ -132,8 +132,8 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
 
 def _export_failed(model: ModelRef, platform: str, error: Exception) -> None:
     """xfail, or fail when an expectation says this cell passes; either way with its failure class."""
-    from ..expectations import context
-    from ..expectations.classify import ClassifiedFailure, ClassifiedXFail, step_class, timed_out
+    from pytest_ipfs_accel.expectations import context
+    from pytest_ipfs_accel.expectations.classify import ClassifiedFailure, ClassifiedXFail, step_class, timed_out
 
     if timed_out(error):  # a hang is not something the runtime cannot do: it fails, never xfails
         raise ClassifiedFailure(f"{platform}: {model.name}: {error} (no answer in time: a hang fails)", "timeout")
@@ -153,10 +153,10 @@ def assert_runs_where_asked(runner, platform: str) -> None:
     ``device`` the runner reports is compared with the probed one.
     """
     __tracebackhide__ = True
-    from ..expectations import context
-    from ..expectations.classify import FallbackDetected
-    from ..expectations.fallback import mismatch
-    from ..hardware import probe
+    from pytest_ipfs_accel.expectations import context
+    from pytest_ipfs_accel.expectations.classify import FallbackDetected
+    from pytest_ipfs_accel.expectations.fallback import mismatch
+    from pytest_ipfs_accel.hardware import probe
 
     info = getattr(runner, "info", None) or {}
     context.current().executed_on = info.get("executed_on") or info.get("device")
@@ -189,8 +189,8 @@ def compare(reference_outputs: list, outputs: list, runtime: str, precision: str
     :class:`NumericMismatch` (an AssertionError carrying max abs / rel diff); else the result.
     """
     __tracebackhide__ = True
-    from ..expectations.context import tolerance_override
-    from .parity import compare as _compare, tolerance
+    from pytest_ipfs_accel.expectations.context import tolerance_override
+    from pytest_ipfs_accel.runtime.parity import compare as _compare, tolerance
 
     default_atol, default_rtol = tolerance(runtime, precision)
     atol, rtol = tolerance_override(precision)
@@ -203,7 +203,7 @@ def compare(reference_outputs: list, outputs: list, runtime: str, precision: str
 
 def _mismatch(message: str, result) -> None:
     __tracebackhide__ = True
-    from ..expectations.classify import NumericMismatch
+    from pytest_ipfs_accel.expectations.classify import NumericMismatch
 
     raise NumericMismatch(message, getattr(result, "max_abs", None), getattr(result, "max_rel", None))
 
@@ -236,7 +236,7 @@ def assert_batch_consistent(model: ModelRef, platform: str, batch_size: int, art
 
 def clear_caches() -> None:
     """Drop the cached references, runners and built models (between generated modules of a long sweep)."""
-    from ..models import loaded as loaded_models
+    from pytest_ipfs_accel.models import loaded as loaded_models
 
     _REFERENCES.clear()
     _RUNNERS.clear()

@@ -16,7 +16,7 @@ def ipfs_artifacts(request: pytest.FixtureRequest):
     A cache dir that cannot be created or written (read-only checkout) disables the cache with
     one warning; the items still run, exporting into a temporary folder.
     """
-    from ..backends.artifacts import ArtifactCache
+    from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 
     config = request.config
     disabled = config.getoption("ipfs_no_cache", None) or config.getini("ipfs_no_cache")

@@ -26,7 +26,7 @@ import re
 
 import pytest
 
-from .options import non_negative
+from pytest_ipfs_accel.store.options import non_negative
 
 DEFAULT_ROUNDS = 100
 DEFAULT_WARMUP = 1
@@ -128,7 +128,7 @@ def threads(config: pytest.Config) -> int:
 @functools.lru_cache(maxsize=1)
 def default_threads() -> int:
     """The physical cores this process may use (affinity, cgroup quota), at least 1."""
-    from .fingerprint import cpu
+    from pytest_ipfs_accel.store.fingerprint import cpu
 
     facts = cpu()
     known = [n for n in (facts.get("physical_cores"), facts.get("usable_cores")) if isinstance(n, int) and n > 0]

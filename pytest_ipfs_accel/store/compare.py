@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from . import bench_options, gate
+from pytest_ipfs_accel.store import bench_options, gate
 
 #: Exit status of a session whose only problem is a benchmark regression beyond the threshold.
 REGRESSION_EXIT = 6
@@ -70,8 +70,8 @@ class Comparator:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self._is_worker or self.config.option.collectonly:
             return
-        from . import queries
-        from .schema import StoreError
+        from pytest_ipfs_accel.store import queries
+        from pytest_ipfs_accel.store.schema import StoreError
 
         recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
         run = getattr(recorder, "run", None)
@@ -100,7 +100,7 @@ class Comparator:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self._is_worker or report.when != "call":
             return
-        from ..runtime.bench import KEY
+        from pytest_ipfs_accel.runtime.bench import KEY
 
         for name, value in getattr(report, "user_properties", ()) or ():
             if name == KEY and isinstance(value, dict):
@@ -129,7 +129,7 @@ class Comparator:
             return
         if self.baseline is None:
             return
-        from . import gate_table
+        from pytest_ipfs_accel.store import gate_table
 
         fail = self.threshold is not None
         shown = gate.DEFAULT_THRESHOLD if self.threshold is None else self.threshold
@@ -174,7 +174,7 @@ def _option_name(config: pytest.Config, ref: str) -> str:
 def _expectations(config: pytest.Config) -> Any:
     """The expectations file's rules (for per-item ``max_slowdown``), or None."""
     try:
-        from ..expectations.file import ExpectationsError, find, load
+        from pytest_ipfs_accel.expectations.file import ExpectationsError, find, load
     except ImportError:
         return None
     try:
@@ -186,7 +186,7 @@ def _expectations(config: pytest.Config) -> Any:
 
 def register(config: pytest.Config) -> None:
     """Validate the benchmark options and, when asked for, register the Comparator."""
-    from .options import db_path
+    from pytest_ipfs_accel.store.options import db_path
 
     bench_options.validate(config)
     ref = bench_options.compare_ref(config)

@@ -37,8 +37,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..markers import MAX_SLOWDOWN
-from . import gate_noise, queries
+from pytest_ipfs_accel.markers import MAX_SLOWDOWN
+from pytest_ipfs_accel.store import gate_noise, queries
 
 #: Percent slower a median must be before anything is called a regression.
 DEFAULT_THRESHOLD = 10.0
@@ -293,6 +293,6 @@ def machine_change(baseline: Baseline, machine_id: str | None, fingerprint: dict
     """What differs between the baseline's machine and this one; [] when it is the same machine."""
     if baseline.machine_id is None or machine_id is None or baseline.machine_id == machine_id:
         return []
-    from .fingerprint import differences
+    from pytest_ipfs_accel.store.fingerprint import differences
 
     return differences(baseline.fingerprint, fingerprint) or [f"machine id {baseline.machine_id} -> {machine_id}"]

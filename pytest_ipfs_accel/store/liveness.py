@@ -11,7 +11,7 @@ import os
 import socket
 from datetime import datetime, timedelta, timezone
 
-from .schema import utcnow
+from pytest_ipfs_accel.store.schema import utcnow
 
 _FIND = "SELECT id, pid, started_at FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL"
 #: Slack between a run's ``started_at`` and its process's start time (clock ticks, rounding).

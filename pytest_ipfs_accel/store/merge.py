@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .schema import StoreError
-from .writer import DEFAULT_LOCK_TIMEOUT, Writer
+from pytest_ipfs_accel.store.schema import StoreError
+from pytest_ipfs_accel.store.writer import DEFAULT_LOCK_TIMEOUT, Writer
 
 #: Tables merged and exported, in the order they are written.
 TABLES = ("runs", "test_results", "benchmark_results")
@@ -43,7 +43,7 @@ def _columns(con, relation: str) -> list[str]:
 # -- export ----------------------------------------------------------------------------------------
 def export_parquet(db: Path | str, folder: Path | str) -> dict[str, int]:
     """Write ``folder/<table>/<run_id>.parquet`` for every run of ``db``; files written per table."""
-    from . import queries
+    from pytest_ipfs_accel.store import queries
 
     folder = Path(folder)
     written = dict.fromkeys(TABLES, 0)

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import liveness, schema
-from .schema import StoreError
-from .writer import DEFAULT_LOCK_TIMEOUT, Writer, verify
-from .writer import connect as _connect
+from pytest_ipfs_accel.store import liveness, schema
+from pytest_ipfs_accel.store.schema import StoreError
+from pytest_ipfs_accel.store.writer import DEFAULT_LOCK_TIMEOUT, Writer, verify
+from pytest_ipfs_accel.store.writer import connect as _connect
 
 _JSON_COLUMNS = ("packages", "hardware", "options", "args", "fingerprint")
 

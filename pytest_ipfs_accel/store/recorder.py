@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from ..markers import labels
-from . import liveness
-from .options import lock_timeout
-from .schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
-from .writer import Writer
+from pytest_ipfs_accel.markers import labels
+from pytest_ipfs_accel.store import liveness
+from pytest_ipfs_accel.store.options import lock_timeout
+from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from pytest_ipfs_accel.store.writer import Writer
 
 #: Report attribute carrying the item's labels from the process that ran it.
 META = "ipfs_accel"
@@ -195,7 +195,7 @@ def item_meta(item: pytest.Item) -> dict[str, Any] | None:
     meta = {"model": model, "kind": kind, "platform": platform, "runtime": None, "device": None,
             "precision": params.get("precision"), "batch_size": params.get("batch_size")}
     if platform is not None:
-        from ..hardware import runtime_and_device
+        from pytest_ipfs_accel.hardware import runtime_and_device
 
         try:
             meta["runtime"], meta["device"] = runtime_and_device(str(platform))
@@ -229,7 +229,7 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
 def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
     """The benchmark kind's stats (``("ipfs_benchmark", {...})`` in the call report's
     user_properties, see ``runtime.bench``) as a row; None for any other report."""
-    from ..runtime.bench import KEY
+    from pytest_ipfs_accel.runtime.bench import KEY
 
     stats = next((value for name, value in getattr(report, "user_properties", ()) or ()
                   if name == KEY and isinstance(value, dict)), None)
@@ -293,9 +293,9 @@ def _clip(text: str | None) -> str | None:
 
 # -- the run row -----------------------------------------------------------------------------------
 def run_row(config: pytest.Config, run_id: str) -> RunRow:
-    from ..plugin import RUN_CONFIG
+    from pytest_ipfs_accel.plugin import RUN_CONFIG
 
-    from .fingerprint import fingerprint, machine_id
+    from pytest_ipfs_accel.store.fingerprint import fingerprint, machine_id
 
     cfg = config.stash.get(RUN_CONFIG, None)
     packages = package_versions()
@@ -330,7 +330,7 @@ def package_versions() -> dict[str, str | None]:
 
 def hardware(names: list[str] | None) -> list[dict[str, Any]]:
     """What the probes say about the run's platforms (every known family when none were named)."""
-    from ..hardware import detect, probe
+    from pytest_ipfs_accel.hardware import detect, probe
 
     platforms = [probe(name) for name in names] if names else detect()
     return [dataclasses.asdict(p) for p in platforms]

@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import schema
-from .schema import StoreError
-from .writer import DEFAULT_LOCK_TIMEOUT, Writer
+from pytest_ipfs_accel.store import schema
+from pytest_ipfs_accel.store.schema import StoreError
+from pytest_ipfs_accel.store.writer import DEFAULT_LOCK_TIMEOUT, Writer
 
 _OPS = ("insert", "finish", "classify")
 

@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from . import liveness, schema
-from .schema import BenchmarkRow, RunRow, StoreError, TestResultRow
+from pytest_ipfs_accel.store import liveness, schema
+from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow
 
 #: Seconds to wait for another process to release the database before spilling.
 DEFAULT_LOCK_TIMEOUT = 5.0

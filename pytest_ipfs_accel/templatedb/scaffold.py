@@ -45,7 +45,7 @@ class ScaffoldError(Exception):
 
 def _write(path: Path, text: str, force: bool) -> Path:
     """files.write_text with its problems as ScaffoldError (a hand-written file needs --force)."""
-    from ..files import FileWriteError, write_text
+    from pytest_ipfs_accel.files import FileWriteError, write_text
 
     try:
         return write_text(path, text, force=force, flag="--force")
@@ -71,7 +71,7 @@ def class_name(model_name: str) -> str:
 
 
 def skill_context(spec, platforms, template_name: str, seed: int = 0) -> dict:
-    from .. import __version__
+    from pytest_ipfs_accel import __version__
 
     ordered = tuple(p for p in PREFERENCE if p in platforms) + tuple(p for p in platforms if p not in PREFERENCE)
     return {"model": spec, "class_name": class_name(spec.name), "module_name": f"skill_{spec.name}",
@@ -88,8 +88,8 @@ def write_skill(spec, platforms, out: str | Path, seed: int = 0, templates: tupl
                 force: bool = False) -> SkillFiles:
     """Render the skill module and its test into ``out``; both must parse as Python. Files there
     that pytest-ipfs-accel did not generate are kept unless ``force``."""
-    from ..generate.environment import environment
-    from ..generate.render import template_error
+    from pytest_ipfs_accel.generate.environment import environment
+    from pytest_ipfs_accel.generate.render import template_error
 
     out = Path(out)
     rendered = {}
@@ -106,7 +106,7 @@ def write_skill(spec, platforms, out: str | Path, seed: int = 0, templates: tupl
             raise ScaffoldError(f"{template}: rendered {filename} is not valid Python at line {exc.lineno}: "
                                 f"{exc.msg}") from None
         rendered[filename] = text
-    from ..files import FileWriteError, check_target
+    from pytest_ipfs_accel.files import FileWriteError, check_target
 
     try:
         for filename in rendered:  # both checked before either is written

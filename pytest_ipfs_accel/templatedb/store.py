@@ -214,7 +214,7 @@ def export(db: str | Path, folder: str | Path, progress=None, force: bool = Fals
     TemplateDBError names it, unless ``force``. Identical files are left as they are."""
     import os
 
-    from ..files import FileWriteError, write_text
+    from pytest_ipfs_accel.files import FileWriteError, write_text
 
     sources = read_sources(db)
     folder = Path(folder)

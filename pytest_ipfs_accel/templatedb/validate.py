@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .store import KINDS, SUFFIX
+from pytest_ipfs_accel.templatedb.store import KINDS, SUFFIX
 
 #: What generate.render passes to a tests template.
 TESTS_CONTEXT = frozenset({"model", "kinds", "platforms", "seed", "model_arg", "version", "template_name"})
@@ -50,7 +50,7 @@ class Source:
 
 def known_context(name: str) -> frozenset[str] | None:
     """The variables a template may use, or None when its context is not checked (reports)."""
-    from .scaffold import SKILL_CONTEXT
+    from pytest_ipfs_accel.templatedb.scaffold import SKILL_CONTEXT
 
     if name.startswith("tests/kinds/"):
         return KIND_CONTEXT
@@ -70,7 +70,7 @@ def is_module_template(name: str) -> bool:
 
 def sources_from_path(path: Path) -> list[Source]:
     """Templates to check from a file or a folder; names are taken from the tests/skills/reports part."""
-    from .store import files_in
+    from pytest_ipfs_accel.templatedb.store import files_in
 
     if path.is_file():
         parts = path.resolve().parts
@@ -89,7 +89,7 @@ def _read(path: Path) -> str:
 
 
 def sources_from_db(db: str | Path) -> list[Source]:
-    from .store import read_sources
+    from pytest_ipfs_accel.templatedb.store import read_sources
 
     return [Source(name, f"{db}:{name}", text) for name, text in read_sources(db).items()]
 
@@ -99,7 +99,7 @@ def validate(sources: list[Source], search: tuple[str, ...] = ()) -> list[Proble
     (folders or template databases), then the shipped templates."""
     import jinja2
 
-    from ..generate.environment import loader_for, make_environment
+    from pytest_ipfs_accel.generate.environment import loader_for, make_environment
 
     by_name = {s.name: s for s in sources}
 
@@ -250,10 +250,10 @@ def _parse_rendered(s: Source, text: str, what: str) -> list[Problem]:
 
 def sample_context(name: str) -> dict:
     """The context generate.render would pass for bert on cpu, onnxruntime, openvino, every kind."""
-    from .. import __version__
-    from ..generate.matrix import build_matrix
-    from ..models.registry import resolve
-    from ..options import KINDS as TEST_KINDS, RunConfig
+    from pytest_ipfs_accel import __version__
+    from pytest_ipfs_accel.generate.matrix import build_matrix
+    from pytest_ipfs_accel.models.registry import resolve
+    from pytest_ipfs_accel.options import KINDS as TEST_KINDS, RunConfig
 
     cfg = RunConfig(models=(SAMPLE_MODEL,), hw=SAMPLE_PLATFORMS, kinds=TEST_KINDS)
     cells = build_matrix([resolve(SAMPLE_MODEL)], list(SAMPLE_PLATFORMS), cfg)[0]
@@ -270,9 +270,9 @@ def _render_tests(env, s: Source) -> list[Problem]:
 
 
 def _render_skill(env, s: Source) -> list[Problem]:
-    from ..hardware import FAMILIES
-    from ..models.registry import resolve
-    from .scaffold import skill_context
+    from pytest_ipfs_accel.hardware import FAMILIES
+    from pytest_ipfs_accel.models.registry import resolve
+    from pytest_ipfs_accel.templatedb.scaffold import skill_context
 
     try:
         text = env.get_template(s.name).render(**skill_context(resolve(SAMPLE_MODEL), FAMILIES, s.name))
