@@ -20,7 +20,7 @@ from _timing import PYTEST, runs_from_argv
 
 CONFTEST = '''
 def pytest_addoption(parser):
-    from pytest_ipfs_accel.store.bench_options import addoptions
+    from pytest_ipfs_accel.plugin.bench_options import addoptions
 
     try:
         addoptions(parser)

@@ -12,7 +12,7 @@ separate pytest sessions, in two phases, each into its own results database:
   called a regression is a **detection** (goal: at least N - 1 of N); same-code runs give the
   quiet false-alarm count.
 
-The gate is ``pytest_ipfs_accel.store.gate`` (the engine of ``--ipfs-compare`` and ``ipfs-accel
+The gate is ``pytest_ipfs_accel.regression.gate`` (the engine of ``--ipfs-compare`` and ``ipfs-accel
 compare``) at its default threshold. The slowdown is test-only code written into the temporary
 project's conftest: each timed round busy-waits ``--slowdown`` (0.2) times as long as the call took.
 Both figures are printed side by side with the conditions (threads, load average, other processes'
@@ -131,7 +131,8 @@ def record(folder: Path, phase: str, args: argparse.Namespace) -> None:
 
 def judge(folder: Path, phase: str, args: argparse.Namespace) -> dict:
     """Every run after the first K compared with the K same-code runs before it and with the previous one."""
-    from pytest_ipfs_accel.store import gate, queries
+    from pytest_ipfs_accel.regression import gate
+    from pytest_ipfs_accel.store import queries
 
     meta = json.loads((folder / f"{phase}.json").read_text(encoding="utf-8"))
     counts = {kind: {ref: {} for ref in ("pooled", "previous")} for kind in ("same", "slow")}
@@ -158,7 +159,7 @@ def judge(folder: Path, phase: str, args: argparse.Namespace) -> dict:
 
 def worst(found: list) -> str:
     """The most serious verdict of a run's items (gate.STATUSES order)."""
-    from pytest_ipfs_accel.store.gate import STATUSES
+    from pytest_ipfs_accel.regression.gate import STATUSES
 
     return min((c.status for c in found), key=STATUSES.index, default="new")
 
@@ -166,7 +167,7 @@ def worst(found: list) -> str:
 def conditions(rows: list[dict], cores: int) -> str:
     loads = [r[k] for r in rows for k in ("load_before", "load_after") if r.get(k) is not None]
     threads = sorted({r["threads"] for r in rows if r.get("threads")})
-    from pytest_ipfs_accel.store.gate_noise import timed_s
+    from pytest_ipfs_accel.regression.noise import timed_s
 
     other = [r["other_cpu_s"] / timed_s(r) for r in rows if r.get("other_cpu_s") is not None and timed_s(r)]
     cvs = [r["cv"] for r in rows if r.get("cv") is not None]
@@ -176,7 +177,7 @@ def conditions(rows: list[dict], cores: int) -> str:
 
 
 def show(results: dict[str, dict], args: argparse.Namespace) -> None:
-    from pytest_ipfs_accel.store.gate import DEFAULT_THRESHOLD
+    from pytest_ipfs_accel.regression.gate import DEFAULT_THRESHOLD
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     rounds = sorted({res["rounds"] for res in results.values()})

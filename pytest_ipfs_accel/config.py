@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from pytest_ipfs_accel.store.options import DEFAULT_DB
+from pytest_ipfs_accel.store.writer import DEFAULT_DB
 
 #: Comma list overriding the default platforms, e.g. ``IPFS_ACCEL_DEFAULT_HW=cpu,openvino``.
 HW_ENV = "IPFS_ACCEL_DEFAULT_HW"

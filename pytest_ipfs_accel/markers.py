@@ -1,4 +1,10 @@
-"""The plugin's markers: names, ``--markers`` help, and reading them off an item (no imports: loaded at start-up)."""
+"""The plugin's markers: names, ``--markers`` help, and reading them off an item (no pytest import:
+items are duck-typed; loaded at start-up, so nothing heavy)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
 
 MAX_SLOWDOWN = "ipfs_max_slowdown"
 
@@ -21,3 +27,14 @@ def labels(item) -> tuple[object, object, object]:
 
     params = getattr(getattr(item, "callspec", None), "params", {})
     return marked("ipfs_model"), params.get("platform", marked("ipfs_hw")), marked("ipfs_kind")
+
+
+def marker_slowdown(item: Any) -> float | None:
+    """The item's ``ipfs_max_slowdown(fraction)``; ValueError naming the marker when malformed."""
+    marker = item.get_closest_marker(MAX_SLOWDOWN) if hasattr(item, "get_closest_marker") else None
+    if marker is None:
+        return None
+    raw = marker.args[0] if marker.args else marker.kwargs.get("fraction")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or raw < 0:
+        raise ValueError(f"@pytest.mark.{MAX_SLOWDOWN}({raw!r}): give a fraction >= 0, e.g. {MAX_SLOWDOWN}(0.3) for 30%")
+    return float(raw)

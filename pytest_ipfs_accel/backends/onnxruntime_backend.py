@@ -14,7 +14,7 @@ import onnxruntime
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
 from pytest_ipfs_accel.backends.onnx_export import SplitInputs, cached_onnx, check_static, input_array, split_inputs
-from pytest_ipfs_accel.dist.benchmark import thread_budget
+from pytest_ipfs_accel.host.threads import thread_budget
 
 CPU_EP = "CPUExecutionProvider"
 

@@ -29,7 +29,7 @@ from pytest_ipfs_accel.backends.onnx_export import (
     quiet,
     split_inputs,
 )
-from pytest_ipfs_accel.dist.benchmark import thread_budget
+from pytest_ipfs_accel.host.threads import thread_budget
 
 #: Our precision names -> OpenVINO ``INFERENCE_PRECISION_HINT`` values.
 PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}

@@ -7,7 +7,7 @@
 Exit status: 0 no regression, 6 regression found (or, with ``--fail-on-inconclusive``, an item the
 gate could not judge), 2 bad input (unknown run, no database). With ``--markdown`` stdout holds
 only the Markdown (for ``$GITHUB_STEP_SUMMARY``); the status line goes to stderr.
-Same engine as ``--ipfs-compare`` (:mod:`pytest_ipfs_accel.store.gate`).
+Same engine as ``--ipfs-compare`` (:mod:`pytest_ipfs_accel.regression.gate`).
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def _expectations(path: Path | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from pytest_ipfs_accel.store import gate, gate_table, queries
-    from pytest_ipfs_accel.store.compare import REGRESSION_EXIT
+    from pytest_ipfs_accel.regression import gate, table as gate_table
+    from pytest_ipfs_accel.store import queries
+    from pytest_ipfs_accel.plugin.gate import REGRESSION_EXIT
     from pytest_ipfs_accel.store.schema import StoreError
 
     threshold = _threshold(args.threshold)

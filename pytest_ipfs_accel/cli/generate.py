@@ -127,7 +127,7 @@ def architectures(raw: str | list[str]) -> list[str]:
 
 def _option(key: str, convert, *args):
     """A converter shared with the pytest options; its error named with this CLI's flag."""
-    from pytest_ipfs_accel.options import OptionValueError
+    from pytest_ipfs_accel.settings import OptionValueError
 
     try:
         return convert(*args)
@@ -137,7 +137,7 @@ def _option(key: str, convert, *args):
 
 def run_config(models: list[str], hw: list[str], args: argparse.Namespace):
     """The RunConfig ``pytest --ipfs-models=... --ipfs-hw=... --ipfs-emit=...`` would build."""
-    from pytest_ipfs_accel import options
+    from pytest_ipfs_accel import settings as options
 
     kinds = _option("kinds", options.choices, tuple(_split(args.kinds)), options.KINDS) or None
     precisions = _option("precisions", options.choices, tuple(_split(args.precisions)) or ("fp32",),
@@ -153,16 +153,12 @@ def run_config(models: list[str], hw: list[str], args: argparse.Namespace):
 
 def sources(cfg) -> dict[str, str]:
     """filename -> module source, through the plugin's pipeline (problems named with this CLI's flags)."""
-    import pytest
-
     from pytest_ipfs_accel.generate import pipeline
 
     try:
         return {name: r.source for name, r in pipeline.sources(cfg, pipeline.plan(cfg)).items()}
     except pipeline.PlanError as exc:
         raise CliError(f"{FLAGS.get(exc.option, exc.option)}: {exc.detail}") from None
-    except pytest.UsageError as exc:
-        raise CliError(str(exc)) from None
 
 
 def write(directory: Path, files: dict[str, str], force: bool = False) -> list[Path]:

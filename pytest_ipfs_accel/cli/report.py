@@ -63,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"no such database or folder: {', '.join(missing)}")
     try:
         if several:
-            from pytest_ipfs_accel.report.fleet import load_sources
+            from pytest_ipfs_accel.report.data import load_sources
 
             data = load_sources(dbs, run or "last")
         else:
             if args.input:
-                from pytest_ipfs_accel.report.pytest_json import NotBenchmarkJSON, import_files
+                from pytest_ipfs_accel.store.pytest_json import NotBenchmarkJSON, import_files
 
                 try:
                     done = import_files(args.input, db)

@@ -110,7 +110,7 @@ def add_parser(sub) -> None:
 
 
 def _store_call(fn, *args, **kwargs):
-    from pytest_ipfs_accel.templatedb.store import TemplateDBError
+    from pytest_ipfs_accel.store.templates import TemplateDBError
 
     try:
         return fn(*args, **kwargs)
@@ -133,7 +133,7 @@ def _progress(verb: str):
 
 
 def _load(folder: Path, db: Path, what: str) -> int:
-    from pytest_ipfs_accel.templatedb import store
+    from pytest_ipfs_accel.store import templates as store
 
     result = _store_call(store.load_folder, db, folder, progress=_progress("loading"))
     counts = ", ".join(f"{len(v)} {k}" for k, v in result.items())
@@ -156,7 +156,7 @@ def import_(args: argparse.Namespace) -> int:
 
 
 def list_(args: argparse.Namespace) -> int:
-    from pytest_ipfs_accel.templatedb import store
+    from pytest_ipfs_accel.store import templates as store
 
     rows = _store_call(store.rows, args.db)
     width = max((len(r.name) for r in rows), default=4)
@@ -169,14 +169,14 @@ def list_(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    from pytest_ipfs_accel.templatedb import store
+    from pytest_ipfs_accel.store import templates as store
 
     sys.stdout.write(_store_call(store.source_of, args.db, args.name))
     return 0
 
 
 def export(args: argparse.Namespace) -> int:
-    from pytest_ipfs_accel.templatedb import store
+    from pytest_ipfs_accel.store import templates as store
 
     if args.dir.exists() and not args.dir.is_dir():
         raise CliError(f"{args.dir}: exists and is not a directory")

@@ -53,7 +53,7 @@ def db_loader(path: str):
     Template filenames read ``<db>:<name>`` so errors point at the database and the template."""
     import jinja2
 
-    from pytest_ipfs_accel.templatedb.store import read_sources
+    from pytest_ipfs_accel.store.templates import read_sources
 
     sources = read_sources(path)
 

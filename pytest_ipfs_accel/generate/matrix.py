@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pytest_ipfs_accel.models.spec import ModelSpec
-from pytest_ipfs_accel.options import RunConfig
+from pytest_ipfs_accel.settings import RunConfig
 
 REFERENCE = ("cpu", "fp32")  # torch on the CPU in fp32: what parity compares against
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Callable
 
 from pytest_ipfs_accel.models.spec import ModelSpec
-from pytest_ipfs_accel.options import RunConfig
+from pytest_ipfs_accel.settings import RunConfig
 from pytest_ipfs_accel.generate.matrix import ModuleCells, build_matrix
 from pytest_ipfs_accel.generate.render import Rendered, TemplateError, render
 
 
-class PlanError(pytest.UsageError):
+class PlanError(ValueError):
     """A problem with one option's value: ``option`` is its key (``models``, ``templates``) so that
-    pytest says ``--ipfs-models: ...`` and the CLI names its own flag with the same ``detail``."""
+    pytest says ``--ipfs-models: ...`` (a UsageError, made by the plugin) and the CLI names its own
+    flag with the same ``detail``."""
 
     def __init__(self, option: str, detail: str) -> None:
         self.option, self.detail = option, detail
@@ -46,14 +47,11 @@ def resolve_models(cfg: RunConfig) -> list[ModelSpec]:
     return list(specs.values())
 
 
-def resolve_platforms(cfg: RunConfig) -> list[str]:
-    """The requested platforms, or every detected one when none were requested (on an xdist
-    worker: the ones the controller detected, so that every worker collects the same items)."""
+def resolve_platforms(cfg: RunConfig, decided: list[str] | None = None) -> list[str]:
+    """The requested platforms; else ``decided`` (on an xdist worker: the controller's detection,
+    so that every worker collects the same items); else every platform detected here."""
     if cfg.hw is not None:
         return list(cfg.hw)
-    from pytest_ipfs_accel.dist.capabilities import collection_platforms
-
-    decided = collection_platforms()  # an xdist worker collects with the controller's detection
     if decided is not None:
         return list(decided)
     from pytest_ipfs_accel.hardware import detected_names
@@ -61,17 +59,19 @@ def resolve_platforms(cfg: RunConfig) -> list[str]:
     return detected_names()
 
 
-def plan(cfg: RunConfig, hook=None, config: pytest.Config | None = None) -> list[ModuleCells]:
-    """The matrix for this run; plugins may edit it through pytest_ipfs_modify_matrix."""
-    matrix = build_matrix(resolve_models(cfg), resolve_platforms(cfg), cfg)
-    if hook is not None:
-        hook.pytest_ipfs_modify_matrix(config=config, matrix=matrix)
+def plan(cfg: RunConfig, decided: list[str] | None = None,
+         modify: Callable[[list[ModuleCells]], None] | None = None) -> list[ModuleCells]:
+    """The matrix for this run; ``modify`` may edit it in place (the plugin passes its
+    ``pytest_ipfs_modify_matrix`` hook)."""
+    matrix = build_matrix(resolve_models(cfg), resolve_platforms(cfg, decided), cfg)
+    if modify is not None:
+        modify(matrix)
     return [cells for cells in matrix if cells.kinds]
 
 
 def sources(cfg: RunConfig, matrix: list[ModuleCells]) -> dict[str, Rendered]:
     """filename -> rendered module for every cell group; template problems are usage errors."""
-    from pytest_ipfs_accel.templatedb.store import TemplateDBError
+    from pytest_ipfs_accel.store.templates import TemplateDBError
 
     out = {}
     for cells in matrix:

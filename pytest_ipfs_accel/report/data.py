@@ -179,3 +179,21 @@ def _regressions(con, run_id: str) -> tuple[str | None, list[dict[str, Any]]]:
     if not rows:
         return None, []
     return None, [{"test": node, "verdict": message} for node, message in rows]
+
+
+def load_sources(paths: list[Path | str], run: str | None = "last"):
+    """ReportData of one database, or of several databases / Parquet folders merged into a temporary
+    one (machines side by side: ``report.fleet``)."""
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1 and paths[0].is_file():
+        return load(paths[0], run)
+    from pytest_ipfs_accel.store.merge import merge
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ipfs-accel-report-") as tmp:
+        merged = Path(tmp) / "merged.duckdb"
+        merge(paths, merged)
+        found = load(merged, run)
+    found.db_path = ", ".join(str(p) for p in paths)
+    return found

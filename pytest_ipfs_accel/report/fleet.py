@@ -1,7 +1,7 @@
 """Reports over many machines: several databases / Parquet folders in, machines side by side out.
 
-``load_sources(paths, run)`` reads one database directly; several inputs (or a folder of
-``ipfs-accel db export --parquet`` files) are merged into a temporary database first
+``report.data.load_sources(paths, run)`` reads one database directly; several inputs (or a folder
+of ``ipfs-accel db export --parquet`` files) are merged into a temporary database first
 (:func:`pytest_ipfs_accel.store.merge.merge`), so the report sees every machine's runs.
 
 ``machines(con)`` groups benchmark medians by machine (``runs.machine_id``; runs stored before
@@ -13,8 +13,6 @@ first six digits of the machine id.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 #: Runs per machine that feed its medians (the newest ones).
@@ -23,7 +21,7 @@ RUNS_PER_MACHINE = 20
 
 def machines(con, limit: int = RUNS_PER_MACHINE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """([{id, label, runs, newest}], [{model, platform, precision, batch_size, medians: {id: s}}])."""
-    from pytest_ipfs_accel.store.fingerprint import label
+    from pytest_ipfs_accel.host.fingerprint import label
 
     runs = con.execute(
         "SELECT coalesce(machine_id, 'host:' || coalesce(host, '?')) AS mid, id, fingerprint, host FROM ("
@@ -51,20 +49,3 @@ def machines(con, limit: int = RUNS_PER_MACHINE) -> tuple[list[dict[str, Any]], 
             "runs": {}})
         row["medians"][mid], row["runs"][mid] = med, n
     return sorted(found.values(), key=lambda m: m["label"]), list(rows.values())
-
-
-def load_sources(paths: list[Path | str], run: str | None = "last"):
-    """ReportData of one database, or of several databases / Parquet folders merged (see module doc)."""
-    from pytest_ipfs_accel.report import data as report_data
-
-    paths = [Path(p) for p in paths]
-    if len(paths) == 1 and paths[0].is_file():
-        return report_data.load(paths[0], run)
-    from pytest_ipfs_accel.store.merge import merge
-
-    with tempfile.TemporaryDirectory(prefix="ipfs-accel-report-") as tmp:
-        merged = Path(tmp) / "merged.duckdb"
-        merge(paths, merged)
-        found = report_data.load(merged, run)
-    found.db_path = ", ".join(str(p) for p in paths)
-    return found

@@ -25,12 +25,13 @@ waited for the device's timing lock). When pytest-benchmark calibrates the round
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import statistics
 import sys
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
 
 from pytest_ipfs_accel.runtime import checks
 
@@ -78,43 +79,44 @@ def coefficient_of_variation(data: list[float]) -> float | None:
     return statistics.stdev(data) / mean if mean > 0 else None
 
 
-@contextlib.contextmanager
-def timing_threads(count: int, torch_too: bool = True) -> Iterator[None]:
-    """Inside: sessions built (ONNX Runtime, OpenVINO: ``dist.benchmark.thread_budget``) and, with
-    ``torch_too``, torch use ``count`` threads; the previous settings come back afterwards."""
-    from pytest_ipfs_accel.dist.benchmark import THREADS_ENV
+@dataclass(frozen=True)
+class TimingSettings:
+    """How benchmark items time, resolved once from the options by the plugin (``TIMING`` in the stash).
 
-    saved = os.environ.get(THREADS_ENV)
-    os.environ[THREADS_ENV] = str(count)
-    torch = sys.modules.get("torch") if torch_too else None
-    before = torch.get_num_threads() if torch is not None else None
-    if torch is not None and before != count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(THREADS_ENV, None)
-        else:
-            os.environ[THREADS_ENV] = saved
-        if torch is not None and before is not None and torch.get_num_threads() != before:
-            torch.set_num_threads(before)
+    ``rounds``/``warmup`` for ``benchmark.pedantic`` (None: pytest-benchmark calibrates, with at
+    least the gate's minimum of rounds); ``threads`` for every runtime (None: ``auto``)."""
+
+    rounds: int | None = None
+    warmup: int | None = None
+    threads: int | None = None
+
+    def thread_count(self) -> int:
+        from pytest_ipfs_accel.host.threads import default_threads
+
+        return self.threads if self.threads is not None else default_threads()
+
+
+#: config.stash key of the run's TimingSettings (set by the plugin at configure).
+TIMING = pytest.StashKey[TimingSettings]()
+
+
+def _settings(config) -> TimingSettings:
+    return config.stash.get(TIMING, None) or TimingSettings()
 
 
 def _time(benchmark, request, runner, inputs) -> None:
     """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup``, or pytest-benchmark's calibration
     with at least the gate's minimum of rounds."""
-    from pytest_ipfs_accel.store.bench_options import timing
-    from pytest_ipfs_accel.store.gate_noise import MIN_ROUNDS
+    from pytest_ipfs_accel.regression.noise import MIN_ROUNDS
 
-    chosen = timing(request.config)
-    if chosen is None:
+    chosen = _settings(request.config)
+    if chosen.rounds is None:
         if isinstance(getattr(benchmark, "_min_rounds", None), int) and benchmark._min_rounds < MIN_ROUNDS:
             benchmark._min_rounds = MIN_ROUNDS  # pytest-benchmark's --benchmark-min-rounds (default 5)
         benchmark(runner, inputs)
     else:
-        rounds, warmup = chosen
-        benchmark.pedantic(runner, args=(inputs,), rounds=rounds, warmup_rounds=warmup, iterations=1)
+        benchmark.pedantic(runner, args=(inputs,), rounds=chosen.rounds, warmup_rounds=chosen.warmup or 0,
+                           iterations=1)
 
 
 def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
@@ -143,12 +145,12 @@ def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
 def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
         artifacts=None) -> dict[str, Any] | None:
     """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
-    from pytest_ipfs_accel.dist.benchmark import device_lock
     from pytest_ipfs_accel.host import load
-    from pytest_ipfs_accel.store.bench_options import threads
+    from pytest_ipfs_accel.host.devicelock import device_lock
+    from pytest_ipfs_accel.host.threads import timing_threads
 
     found = checks.require(platform)  # skip before building anything when the platform is absent
-    count = threads(request.config)
+    count = _settings(request.config).thread_count()
     # building and exporting never overlaps a timing on the device elsewhere (xdist workers) ...
     with device_lock(found.device, shared=True), timing_threads(count, torch_too=False):
         inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
@@ -170,7 +172,7 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
         return None
     if torch is not None:
         result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
-    from pytest_ipfs_accel.store.gate import marker_slowdown
+    from pytest_ipfs_accel.markers import marker_slowdown
 
     waited = getattr(held, "waited_s", None)
     result.update(model=model.name, platform=platform, precision=precision,

@@ -110,7 +110,7 @@ def prepare(model: ModelRef, platform: str, precision: str, artifacts=None, exam
     work ran elsewhere than asked fails with class ``fallback``.
     """
     from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, get_backend
-    from pytest_ipfs_accel.dist.benchmark import thread_budget
+    from pytest_ipfs_accel.host.threads import thread_budget
 
     found = require(platform)
     example = reference(model).inputs if example is None else example

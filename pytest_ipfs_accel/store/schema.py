@@ -292,6 +292,13 @@ def _table_of(row: Any) -> str:
     raise TypeError(f"not a row of a results table: {row!r}")
 
 
+def new_run_id() -> str:
+    """Sortable and short enough to type: ``20250101-120000-a1b2c3``."""
+    import secrets
+
+    return f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
 def utcnow() -> datetime:
     """Now in UTC, naive (the columns are ``TIMESTAMP``, documented as UTC)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)

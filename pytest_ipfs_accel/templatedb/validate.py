@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pytest_ipfs_accel.templatedb.store import KINDS, SUFFIX
+from pytest_ipfs_accel.store.templates import KINDS, SUFFIX
 
 #: What generate.render passes to a tests template.
 TESTS_CONTEXT = frozenset({"model", "kinds", "platforms", "seed", "model_arg", "version", "template_name"})
@@ -70,7 +70,7 @@ def is_module_template(name: str) -> bool:
 
 def sources_from_path(path: Path) -> list[Source]:
     """Templates to check from a file or a folder; names are taken from the tests/skills/reports part."""
-    from pytest_ipfs_accel.templatedb.store import files_in
+    from pytest_ipfs_accel.store.templates import files_in
 
     if path.is_file():
         parts = path.resolve().parts
@@ -89,7 +89,7 @@ def _read(path: Path) -> str:
 
 
 def sources_from_db(db: str | Path) -> list[Source]:
-    from pytest_ipfs_accel.templatedb.store import read_sources
+    from pytest_ipfs_accel.store.templates import read_sources
 
     return [Source(name, f"{db}:{name}", text) for name, text in read_sources(db).items()]
 
@@ -253,7 +253,7 @@ def sample_context(name: str) -> dict:
     from pytest_ipfs_accel import __version__
     from pytest_ipfs_accel.generate.matrix import build_matrix
     from pytest_ipfs_accel.models.registry import resolve
-    from pytest_ipfs_accel.options import KINDS as TEST_KINDS, RunConfig
+    from pytest_ipfs_accel.settings import KINDS as TEST_KINDS, RunConfig
 
     cfg = RunConfig(models=(SAMPLE_MODEL,), hw=SAMPLE_PLATFORMS, kinds=TEST_KINDS)
     cells = build_matrix([resolve(SAMPLE_MODEL)], list(SAMPLE_PLATFORMS), cfg)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_ipfs_accel.generate.matrix import kind_targets
-from pytest_ipfs_accel.options import DEFAULT_KINDS, KINDS, RunConfig
+from pytest_ipfs_accel.settings import DEFAULT_KINDS, KINDS, RunConfig
 from pytest_ipfs_accel.runtime import bench
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pytest_ipfs_accel.store import queries
-from pytest_ipfs_accel.store.bench_options import default_threads
+from pytest_ipfs_accel.host.threads import default_threads
 
 DB = ".ipfs_accel/results.duckdb"
 FAST = ("--ipfs-benchmark-rounds=5", "--ipfs-benchmark-warmup=1")
@@ -59,7 +59,7 @@ def test_benchmark_only_times_every_batch_size_and_stores_rows_and_json(run, pyt
 def test_calibrated_timing_runs_enough_rounds_for_the_gate_with_the_threads_asked_for(run, pytester):
     """pytest-benchmark's own calibration (no --ipfs-benchmark-rounds) times at least the gate's minimum of
     rounds; --ipfs-benchmark-threads=1 is recorded."""
-    from pytest_ipfs_accel.store.gate_noise import MIN_ROUNDS
+    from pytest_ipfs_accel.regression.noise import MIN_ROUNDS
 
     result = run("--benchmark-only", "--ipfs-models=bert", "--ipfs-hw=onnxruntime", "--ipfs-batch-sizes=1",
                  "--ipfs-benchmark-threads=1", "--benchmark-max-time=0.000001")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pytest_ipfs_accel.store import bench_options, compare
+from pytest_ipfs_accel.plugin import bench_options, gate as compare
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
 from pytest_ipfs_accel.store.writer import Writer
 
@@ -96,7 +96,7 @@ def test_bad_threshold_and_rounds_are_usage_errors(run, pytester):
 
 
 def test_rows_without_raw_rounds_compare_medians_per_model_platform_precision_batch():
-    from pytest_ipfs_accel.store import gate
+    from pytest_ipfs_accel.regression import gate
 
     baseline = gate.Baseline(["b"], items={
         ("bert", "cpu", "fp32", 1): {"node_id": "n1", "median_s": 1.0, "rounds": []},

@@ -17,7 +17,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from pytest_ipfs_accel.store import compare
+from pytest_ipfs_accel.plugin import gate as compare
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
 from pytest_ipfs_accel.store.writer import Writer
 

@@ -8,7 +8,7 @@ from pytest_ipfs_accel.generate.environment import pyrepr, safe_text
 from pytest_ipfs_accel.generate.matrix import Target, build_matrix
 from pytest_ipfs_accel.generate.render import TemplateError, render
 from pytest_ipfs_accel.models.spec import ModelSpec
-from pytest_ipfs_accel.options import RunConfig
+from pytest_ipfs_accel.settings import RunConfig
 
 CFG = RunConfig(models=("bert",), hw=("cpu", "onnxruntime", "openvino"))
 BERT = ModelSpec("bert", "bert", "text")

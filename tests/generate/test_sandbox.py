@@ -10,7 +10,7 @@ import sys
 import duckdb  # noqa: F401  (imported before pytester snapshots sys.modules: a second import aborts)
 import pytest
 
-from pytest_ipfs_accel.templatedb import store
+from pytest_ipfs_accel.store import templates as store
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 EVIL = ('{{% extends "tests/model.py.j2" %}}\n{{% block imports %}}\n{{{{ super() }}}}\n'

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from pytest_ipfs_accel.generate.pipeline import resolve_models  # noqa: E402
+from pytest_ipfs_accel.generate.pipeline import PlanError, resolve_models  # noqa: E402
 from pytest_ipfs_accel.models.selection import (  # noqa: E402
     CI_SAMPLE,
     SelectorError,
@@ -16,7 +16,7 @@ from pytest_ipfs_accel.models.selection import (  # noqa: E402
     is_selector,
     spread,
 )
-from pytest_ipfs_accel.options import RunConfig  # noqa: E402
+from pytest_ipfs_accel.settings import RunConfig  # noqa: E402
 
 
 def test_all_is_every_base_automodel_architecture_sorted() -> None:
@@ -85,5 +85,5 @@ def test_spread_is_deterministic_and_crosses_modalities() -> None:
 def test_resolve_models_expands_selectors_and_rejects_bad_ones() -> None:
     specs = resolve_models(RunConfig(models=("bert", "task:depth-estimation"), hw=("cpu",)))
     assert [s.name for s in specs][0] == "bert" and len(specs) == 1 + len(expand("task:depth-estimation"))
-    with pytest.raises(pytest.UsageError, match="--ipfs-models: unknown task 'nope'.*text-generation"):
+    with pytest.raises(PlanError, match="--ipfs-models: unknown task 'nope'.*text-generation"):
         resolve_models(RunConfig(models=("task:nope",), hw=("cpu",)))

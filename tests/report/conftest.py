@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from pytest_ipfs_accel.store import fingerprint
+from pytest_ipfs_accel.host import fingerprint
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, TestResultRow
 from pytest_ipfs_accel.store.writer import Writer
 

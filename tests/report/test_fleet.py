@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_ipfs_accel.cli.main import main
 from pytest_ipfs_accel.report import data, render
-from pytest_ipfs_accel.report.fleet import load_sources
+from pytest_ipfs_accel.report.data import load_sources
 from pytest_ipfs_accel.store import merge
 from pytest_ipfs_accel.store.schema import TestResultRow
 from pytest_ipfs_accel.store.writer import Writer

@@ -69,8 +69,8 @@ def test_format_from_suffix_and_write(tmp_path, store):
 def test_regressions_from_the_compare_step_are_listed(evil):
     from types import SimpleNamespace
 
-    from pytest_ipfs_accel.report.plugin import attach_comparison
-    from pytest_ipfs_accel.store.gate import Baseline, Comparison
+    from pytest_ipfs_accel.plugin.report import attach_comparison
+    from pytest_ipfs_accel.regression.gate import Baseline, Comparison
 
     found = [Comparison(f"t[{EVIL}]", ("m", "cpu", "fp32", 1), 0.001, 0.0015, 0.1, 0.001, "regression")]
     attach_comparison(evil, SimpleNamespace(baseline=Baseline(["20250101-000000-base00"]), found=found))

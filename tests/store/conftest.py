@@ -39,7 +39,7 @@ def plant():
     import statistics
     from datetime import datetime, timedelta
 
-    from pytest_ipfs_accel.store import fingerprint
+    from pytest_ipfs_accel.host import fingerprint
     from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, TestResultRow
     from pytest_ipfs_accel.store.writer import Writer
 

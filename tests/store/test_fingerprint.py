@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_ipfs_accel.store import fingerprint
+from pytest_ipfs_accel.host import fingerprint
 
 CPUINFO = """processor\t: 0
 model name\t: Intel(R) Xeon(R) Platinum 8480+
@@ -76,7 +76,7 @@ def test_accelerators_keep_available_non_cpu_platforms_and_label(tmp_path):
 def test_usable_cores_follow_affinity_and_the_cgroup_quota(tmp_path):
     import os
 
-    from pytest_ipfs_accel.store import fingerprint
+    from pytest_ipfs_accel.host import fingerprint
 
     affinity = len(os.sched_getaffinity(0))
     assert fingerprint.usable_cores(64, tmp_path / "missing") == affinity

@@ -8,7 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_ipfs_accel.store import gate, gate_noise, queries
+from pytest_ipfs_accel import markers
+from pytest_ipfs_accel.regression import gate, noise as gate_noise
+
+from pytest_ipfs_accel.store import queries
 
 NODE = "ipfs/test_bert.py::test_benchmark[cpu-bs1]"
 
@@ -55,11 +58,11 @@ def test_marker_value_is_checked():
             self.args = args
 
         def get_closest_marker(self, name):
-            return SimpleNamespace(args=self.args, kwargs={}) if name == gate.MARKER else None
+            return SimpleNamespace(args=self.args, kwargs={}) if name == markers.MAX_SLOWDOWN else None
 
-    assert gate.marker_slowdown(Item(0.3)) == 0.3
+    assert markers.marker_slowdown(Item(0.3)) == 0.3
     with pytest.raises(ValueError, match=r"ipfs_max_slowdown\('x'\).*fraction >= 0"):
-        gate.marker_slowdown(Item("x"))
+        markers.marker_slowdown(Item("x"))
 
 
 def test_last_n_pools_the_same_machines_runs_and_falls_back_to_others(tmp_path, plant):

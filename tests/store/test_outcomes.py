@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ipfs_accel.store.recorder import outcome, result_row
+from pytest_ipfs_accel.plugin.recorder import outcome, result_row
 
 NODE = "ipfs/test_bert.py::test_load[cpu]"
 

@@ -282,7 +282,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def test_failure_classification_and_fingerprint_are_stored(pytester, run, conftest):
-    from pytest_ipfs_accel.store import fingerprint
+    from pytest_ipfs_accel.host import fingerprint
 
     conftest(CLASSIFIED)
     pytester.makepyfile(test_plain=PLAIN)

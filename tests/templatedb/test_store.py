@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pytest_ipfs_accel.generate.environment import environment, shipped_templates
-from pytest_ipfs_accel.templatedb import store
+from pytest_ipfs_accel.store import templates as store
 
 
 def test_load_is_idempotent_and_versions_changes(tmp_path):

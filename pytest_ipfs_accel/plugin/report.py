@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ipfs_accel.files import FileWriteError
-from pytest_ipfs_accel.report.options import report_path
+from pytest_ipfs_accel.plugin.report_options import report_path
 
 RECORDER = "ipfs-accel-recorder"
 COMPARATOR = "ipfs-accel-compare"

@@ -13,7 +13,7 @@ MODELS = ("--ipfs-models=bert", "--ipfs-kinds=load", "--ipfs-hw=cpu")
 
 RECORD_SETTINGS = '''
 import json, os
-from pytest_ipfs_accel.dist import devicelock
+from pytest_ipfs_accel.host import devicelock
 from pytest_ipfs_accel.browser import settings
 
 def pytest_runtest_call(item):
@@ -69,11 +69,11 @@ def test_bad_values_are_one_line_usage_errors(run, monkeypatch, args, env, says)
 
 WAIT_FOR_OWN_RUN = '''
 import subprocess, sys, time
-from pytest_ipfs_accel.dist import devicelock
+from pytest_ipfs_accel.host import devicelock
 
 HOLD = """
 import os, sys, time
-from pytest_ipfs_accel.dist import devicelock
+from pytest_ipfs_accel.host import devicelock
 devicelock.configure(sys.argv[1], sys.argv[2])
 with devicelock.device_lock("cpu"):
     print("held", flush=True)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pytest_ipfs_accel.dist import devicelock
+from pytest_ipfs_accel.host import devicelock
 
 CTX = multiprocessing.get_context("fork")
 

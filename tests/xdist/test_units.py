@@ -8,22 +8,23 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_ipfs_accel.dist import benchmark
-from pytest_ipfs_accel.dist.registry import Registry
+from pytest_ipfs_accel.host import devicelock
+from pytest_ipfs_accel.host import threads
+from pytest_ipfs_accel.plugin.worker_registry import Registry
 
 
 @pytest.mark.parametrize("device, key", [("cpu", "cpu"), ("CPUExecutionProvider", "cpu"), ("CPU", "cpu"),
                                          ("cuda:0", "cuda_0"), ("GPU", "gpu")])
 def test_device_key_puts_every_cpu_spelling_on_one_lock(device, key):
-    assert benchmark.device_key(device) == key
+    assert devicelock.device_key(device) == key
 
 
 def test_device_lock_never_lets_two_holders_overlap(tmp_path, monkeypatch):
-    monkeypatch.setenv(benchmark.LOCK_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(devicelock.LOCK_DIR_ENV, str(tmp_path))
     spans = []
 
     def hold(device):
-        with benchmark.device_lock(device):
+        with devicelock.device_lock(device):
             start = time.monotonic()
             time.sleep(0.15)
             spans.append((start, time.monotonic()))
@@ -52,7 +53,7 @@ class FakeNode:
 
 def test_scheduler_groups_by_model_and_routes_by_platform(pytestconfig):
     pytest.importorskip("xdist")
-    from pytest_ipfs_accel.dist.scheduler import ModelScheduling
+    from pytest_ipfs_accel.plugin.scheduler import ModelScheduling
 
     ids = [f"ipfs/test_{m}.py::test_{k}[{p}]" for m in ("bert", "vit") for k in ("load", "forward")
            for p in ("cpu", "openvino")] + ["ipfs/test_bert.py::test_load[cuda]"]
@@ -101,7 +102,7 @@ def test_scheduler_groups_by_model_and_routes_by_platform(pytestconfig):
     (["-n", "2"], "each", "model", False),          # only replaces the load scheduler
 ])
 def test_model_scheduling_only_replaces_xdists_default(monkeypatch, args, dist, choice, expected):
-    from pytest_ipfs_accel.dist.plugin import wants_model_scheduling
+    from pytest_ipfs_accel.plugin.distributed import wants_model_scheduling
 
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     config = SimpleNamespace(option=SimpleNamespace(ipfs_dist=choice, dist=dist),
@@ -111,18 +112,18 @@ def test_model_scheduling_only_replaces_xdists_default(monkeypatch, args, dist, 
 
 
 def test_workers_share_the_cores_and_benchmarks_take_them_all(monkeypatch):
-    for name in (benchmark.THREADS_ENV, "OMP_NUM_THREADS"):  # set, then deleted: restored afterwards
+    for name in (threads.THREADS_ENV, "OMP_NUM_THREADS"):  # set, then deleted: restored afterwards
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
-    assert benchmark.thread_budget() is None  # no xdist: the runtimes' defaults
-    benchmark.share_cores(1)
-    assert benchmark.thread_budget() is None  # one worker owns every core
-    monkeypatch.setattr(benchmark, "cores", lambda: 8)
-    benchmark.share_cores(3)
-    assert benchmark.thread_budget() == 2
-    with benchmark.full_threads():
-        assert benchmark.thread_budget() is None  # a benchmark's runner is built with every core
-    assert benchmark.thread_budget() == 2
+    assert threads.thread_budget() is None  # no xdist: the runtimes' defaults
+    threads.share_cores(1)
+    assert threads.thread_budget() is None  # one worker owns every core
+    monkeypatch.setattr(threads, "cores", lambda: 8)
+    threads.share_cores(3)
+    assert threads.thread_budget() == 2
+    with threads.timing_threads(8, torch_too=False):
+        assert threads.thread_budget() == 8  # a benchmark's runner is built with the timing's threads
+    assert threads.thread_budget() == 2
 
 
 def test_onnxruntime_sessions_use_the_worker_share(monkeypatch, tmp_path):
@@ -137,9 +138,9 @@ def test_onnxruntime_sessions_use_the_worker_share(monkeypatch, tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
     path = tmp_path / "relu.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    monkeypatch.setenv(benchmark.THREADS_ENV, "1")
+    monkeypatch.setenv(threads.THREADS_ENV, "1")
     session = onnxruntime_backend._session(str(path), onnxruntime_backend.CPU_EP)
     assert session.get_session_options().intra_op_num_threads == 1
-    with benchmark.full_threads():
+    with threads.timing_threads(3, torch_too=False):
         session = onnxruntime_backend._session(str(path), onnxruntime_backend.CPU_EP)
-    assert session.get_session_options().intra_op_num_threads == 0  # 0: ONNX Runtime's default, every core
+    assert session.get_session_options().intra_op_num_threads == 3  # the benchmark's thread setting

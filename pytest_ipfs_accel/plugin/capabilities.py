@@ -14,7 +14,7 @@ PLATFORMS_KEY = "ipfs_accel_platforms"
 #: workerinput key: the execnet channel a worker reports its capabilities on.
 CHANNEL_KEY = "ipfs_accel_capchan"
 
-#: Set on a worker from workerinput; read by generate.pipeline.resolve_platforms.
+#: Set on a worker from workerinput; passed to generate.pipeline.plan by plugin.collect.
 _collection_platforms: list[str] | None = None
 
 
@@ -51,7 +51,7 @@ def probe_needs(platforms: set[str]) -> tuple[list[str], dict[str, str]]:
 def worker_message(items) -> dict[str, Any]:
     """What a worker sends after collection: what it has, and what each item needs (plus the
     item's store labels, so the controller can record an item no worker can run)."""
-    from pytest_ipfs_accel.store.recorder import item_meta
+    from pytest_ipfs_accel.plugin.recorder import item_meta
 
     needs: dict[str, str] = {}
     meta: dict[str, dict] = {}

@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import linecache
 import os
 import types
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from pytest_ipfs_accel.generate.render import Rendered
+from pytest_ipfs_accel.settings import RunConfig
 
 #: Virtual folder under the rootdir that holds in-memory modules in node IDs.
 VIRTUAL_DIR = "ipfs"
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """A generation step's :class:`~pytest_ipfs_accel.generate.pipeline.PlanError` as a UsageError (exit 4)."""
+    from pytest_ipfs_accel.generate.pipeline import PlanError
+
+    try:
+        yield
+    except PlanError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def planned_sources(cfg: RunConfig, config: pytest.Config) -> dict[str, Rendered]:
+    """The run's rendered modules: the plan (with the controller's platform list on an xdist
+    worker, edited by ``pytest_ipfs_modify_matrix``) rendered; problems are usage errors."""
+    from pytest_ipfs_accel.generate import pipeline
+    from pytest_ipfs_accel.plugin.capabilities import collection_platforms
+
+    def modify(matrix) -> None:
+        config.hook.pytest_ipfs_modify_matrix(config=config, matrix=matrix)
+
+    with usage_errors():
+        return pipeline.sources(cfg, pipeline.plan(cfg, collection_platforms(), modify))
 
 
 class GeneratedModule(pytest.Module):

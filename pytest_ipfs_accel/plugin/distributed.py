@@ -15,8 +15,8 @@ import shlex
 import pytest
 
 from pytest_ipfs_accel.browser.settings import BROWSER_TIMEOUT_ENV, DEFAULT_BROWSER_TIMEOUT
-from pytest_ipfs_accel.dist import capabilities
-from pytest_ipfs_accel.dist.registry import Registry
+from pytest_ipfs_accel.plugin import capabilities
+from pytest_ipfs_accel.plugin.worker_registry import Registry
 
 PLUGIN_NAME = "ipfs-accel-dist"
 LOCK_PLUGIN_NAME = "ipfs-accel-device-lock"
@@ -46,7 +46,7 @@ def addoptions(parser: pytest.Parser) -> None:
 
 def lock_scope(config: pytest.Config) -> str:
     """``--ipfs-device-lock`` / ini ``ipfs_device_lock``: ``run`` or ``machine`` (else a UsageError)."""
-    from pytest_ipfs_accel.dist.devicelock import SCOPES
+    from pytest_ipfs_accel.host.devicelock import SCOPES
 
     cli = config.getoption("ipfs_device_lock", None)
     raw = str(cli if cli is not None else config.getini("ipfs_device_lock") or "run").strip().lower()
@@ -83,7 +83,7 @@ def is_worker(config: pytest.Config) -> bool:
 
 def register(config: pytest.Config) -> None:
     """Call from pytest_configure when models are active (controller, workers and plain runs)."""
-    from pytest_ipfs_accel.dist.benchmark import install as install_benchmark
+    from pytest_ipfs_accel.plugin.benchmark_xdist import install as install_benchmark
 
     if not config.pluginmanager.has_plugin(LOCK_PLUGIN_NAME):
         config.pluginmanager.register(RunSettings(config), LOCK_PLUGIN_NAME)
@@ -113,7 +113,7 @@ class DistPlugin:
         self.config = config
         self.registry = Registry()
         if is_worker(config):
-            from pytest_ipfs_accel.dist.benchmark import share_cores
+            from pytest_ipfs_accel.host.threads import share_cores
 
             capabilities.set_collection_platforms(config.workerinput.get(capabilities.PLATFORMS_KEY))
             share_cores(int(config.workerinput.get("workercount", 1) or 1))
@@ -125,7 +125,7 @@ class DistPlugin:
         from pytest_ipfs_accel.plugin import RUN_CONFIG
 
         node.workerinput[capabilities.PLATFORMS_KEY] = resolve_platforms(self.config.stash[RUN_CONFIG])
-        from pytest_ipfs_accel.dist.devicelock import settings
+        from pytest_ipfs_accel.host.devicelock import settings
 
         node.workerinput[LOCK_RUN_KEY] = settings().run_id
         channel = node.gateway.newchannel()
@@ -136,7 +136,7 @@ class DistPlugin:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
         if not wants_model_scheduling(config):
             return None
-        from pytest_ipfs_accel.dist.scheduler import ModelScheduling
+        from pytest_ipfs_accel.plugin.scheduler import ModelScheduling
 
         return ModelScheduling(config, self.registry, log)
 
@@ -172,7 +172,7 @@ class RunSettings:
 
     def __init__(self, config: pytest.Config) -> None:
         from pytest_ipfs_accel.browser import settings as browser_settings
-        from pytest_ipfs_accel.dist import devicelock
+        from pytest_ipfs_accel.host import devicelock
 
         self.config = config
         self._before = (devicelock.settings().scope, devicelock.settings().run_id,
@@ -184,7 +184,7 @@ class RunSettings:
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         from pytest_ipfs_accel.browser import settings as browser_settings
-        from pytest_ipfs_accel.dist import devicelock
+        from pytest_ipfs_accel.host import devicelock
 
         devicelock.release_held()
         if not is_worker(config):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-DEFAULT_DB = ".ipfs_accel/results.duckdb"
+from pytest_ipfs_accel.store.writer import DEFAULT_DB
+
 DEFAULT_TIMEOUT = "5"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from pytest_ipfs_accel.dist.registry import Registry
+from pytest_ipfs_accel.plugin.worker_registry import Registry
 
 
 class ModelScheduling(LoadScheduling):

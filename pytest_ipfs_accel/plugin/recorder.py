@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import platform as _platform
-import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,16 @@ import pytest
 
 from pytest_ipfs_accel.markers import labels
 from pytest_ipfs_accel.store import liveness
-from pytest_ipfs_accel.store.options import lock_timeout
-from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, StoreError, TestResultRow, utcnow
+from pytest_ipfs_accel.plugin.store_options import lock_timeout
+from pytest_ipfs_accel.store.schema import (
+    MAX_ROUNDS_STORED,
+    BenchmarkRow,
+    RunRow,
+    StoreError,
+    TestResultRow,
+    new_run_id,
+    utcnow,
+)
 from pytest_ipfs_accel.store.writer import Writer
 
 #: Report attribute carrying the item's labels from the process that ran it.
@@ -48,11 +55,6 @@ PACKAGES = {
     "openvino": ("openvino",),
 }
 _MESSAGE_MAX = 1000
-
-
-def new_run_id() -> str:
-    """Sortable and short enough to type: ``20250101-120000-a1b2c3``."""
-    return f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 class Recorder:
@@ -295,7 +297,7 @@ def _clip(text: str | None) -> str | None:
 def run_row(config: pytest.Config, run_id: str) -> RunRow:
     from pytest_ipfs_accel.plugin import RUN_CONFIG
 
-    from pytest_ipfs_accel.store.fingerprint import fingerprint, machine_id
+    from pytest_ipfs_accel.host.fingerprint import fingerprint, machine_id
 
     cfg = config.stash.get(RUN_CONFIG, None)
     packages = package_versions()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_ipfs_accel.store.gate import ALPHA, Comparison
-from pytest_ipfs_accel.store.gate_noise import MIN_ROUNDS, MIN_TIME_S
+from pytest_ipfs_accel.regression.gate import ALPHA, Comparison
+from pytest_ipfs_accel.regression.noise import MIN_ROUNDS, MIN_TIME_S
 
 HEADER = ("test", "baseline ms", "now ms", "change", "threshold", "cv", "p", "verdict", "why")
 

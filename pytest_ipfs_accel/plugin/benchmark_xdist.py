@@ -16,76 +16,18 @@ never overlap a timing on that device (and run in parallel otherwise).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from pytest_ipfs_accel.dist.devicelock import LOCK_DIR_ENV, device_key, device_lock, hold_shared, lock_path, release_held  # noqa: F401
+from pytest_ipfs_accel.host.devicelock import device_lock, hold_shared, release_held
 
 #: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
 KEY = "pytest_benchmark_json"
 #: user_properties key of the seconds a non-benchmark item waited for its device's lock.
 LOCK_WAIT_KEY = "ipfs_lock_wait_s"
-
-
-# -- threads: a share of the cores per worker, all of them while timing --------------------------
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-THREADS_ENV = "IPFS_ACCEL_THREADS"
-_FULL: list[bool] = []  # non-empty inside full_threads()
-
-
-def share_cores(workercount: int) -> None:
-    """On a worker, before torch is imported: each runtime gets its share of the cores, so N
-    workers do not run N x cores threads (oversubscribed OpenMP barriers and ONNX Runtime /
-    OpenVINO spin-waits slow everything down). torch reads ``OMP_NUM_THREADS``; the ONNX Runtime
-    and OpenVINO backends ask :func:`thread_budget`."""
-    if workercount > 1:
-        share = str(max(1, cores() // workercount))
-        os.environ.setdefault(THREADS_ENV, share)
-        if "torch" not in sys.modules:
-            os.environ.setdefault("OMP_NUM_THREADS", share)
-
-
-def thread_budget() -> int | None:
-    """Threads a session built now may use: this worker's share of the cores, or None (the
-    runtime's default: every core) outside xdist and inside :func:`full_threads`."""
-    value = os.environ.get(THREADS_ENV, "")
-    return int(value) if value.isdigit() and int(value) > 0 and not _FULL else None
-
-
-@contextlib.contextmanager
-def full_threads() -> Iterator[None]:
-    """Sessions built inside use every core (a benchmark's runner times like one without xdist)."""
-    _FULL.append(True)
-    try:
-        yield
-    finally:
-        _FULL.pop()
-
-
-@contextlib.contextmanager
-def all_cores() -> Iterator[None]:
-    """While timing with the device lock held: torch uses every core, as in a run without xdist."""
-    torch = sys.modules.get("torch")
-    if torch is None or os.environ.get("PYTEST_XDIST_WORKER") is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(cores())
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # -- pytest-benchmark on workers -------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``--ipfs-compare`` / ``--ipfs-fail-on-regression``: the regression gate inside a pytest session.
 
-The engine is :mod:`pytest_ipfs_accel.store.gate` (baseline selection, threshold, the baseline
+The engine is :mod:`pytest_ipfs_accel.regression.gate` (baseline selection, threshold, the baseline
 runs' spread, a busy machine, Mann-Whitney, machine check); this module is the plugin around it.
 The baseline is ``last``, ``last:N`` or a run id (UsageError naming the known ids otherwise). Every benchmark item's stats are collected from
 the reports (on the xdist controller too) and compared at session end; the terminal summary lists
@@ -25,7 +25,9 @@ from typing import Any
 
 import pytest
 
-from pytest_ipfs_accel.store import bench_options, gate
+from pytest_ipfs_accel.plugin import bench_options
+
+from pytest_ipfs_accel.regression import gate
 
 #: Exit status of a session whose only problem is a benchmark regression beyond the threshold.
 REGRESSION_EXIT = 6
@@ -129,7 +131,7 @@ class Comparator:
             return
         if self.baseline is None:
             return
-        from pytest_ipfs_accel.store import gate_table
+        from pytest_ipfs_accel.regression import table as gate_table
 
         fail = self.threshold is not None
         shown = gate.DEFAULT_THRESHOLD if self.threshold is None else self.threshold
@@ -186,7 +188,7 @@ def _expectations(config: pytest.Config) -> Any:
 
 def register(config: pytest.Config) -> None:
     """Validate the benchmark options and, when asked for, register the Comparator."""
-    from pytest_ipfs_accel.store.options import db_path
+    from pytest_ipfs_accel.plugin.store_options import db_path
 
     bench_options.validate(config)
     ref = bench_options.compare_ref(config)

@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ipfs_accel import options
+from pytest_ipfs_accel.plugin import options
 from pytest_ipfs_accel.markers import HELP as MARKER_HELP
-from pytest_ipfs_accel.runtime.fixtures import ipfs_artifacts  # noqa: F401  (fixture registered with the plugin)
+from pytest_ipfs_accel.plugin.fixtures import ipfs_artifacts  # noqa: F401  (fixture registered with the plugin)
 
 RUN_CONFIG = pytest.StashKey["options.RunConfig"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_ipfs_accel import hookspecs
+    from pytest_ipfs_accel.plugin import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from pytest_ipfs_accel.dist.plugin import addoptions as add_dist_options
-    from pytest_ipfs_accel.expectations.plugin import addoptions as add_expectation_options
-    from pytest_ipfs_accel.report.options import addoptions as add_report_options
-    from pytest_ipfs_accel.runtime.accelerator import addoptions as add_accelerator_options
-    from pytest_ipfs_accel.store.bench_options import addoptions as add_bench_options
-    from pytest_ipfs_accel.store.options import addoptions as add_store_options
+    from pytest_ipfs_accel.plugin.distributed import addoptions as add_dist_options
+    from pytest_ipfs_accel.plugin.expectations import addoptions as add_expectation_options
+    from pytest_ipfs_accel.plugin.report_options import addoptions as add_report_options
+    from pytest_ipfs_accel.plugin.accelerator import addoptions as add_accelerator_options
+    from pytest_ipfs_accel.plugin.bench_options import addoptions as add_bench_options
+    from pytest_ipfs_accel.plugin.store_options import addoptions as add_store_options
 
     options.addoptions(parser)
     add_store_options(parser)
@@ -42,26 +42,32 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKER_HELP:
         config.addinivalue_line("markers", marker)
     cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
-    from pytest_ipfs_accel.expectations.plugin import register as register_expectations
+    from pytest_ipfs_accel.plugin.bench_options import timing_settings
+    from pytest_ipfs_accel.runtime.bench import TIMING
+
+    config.stash[TIMING] = timing_settings(config)  # emitted files' benchmark items read it too
+    from pytest_ipfs_accel.plugin.expectations import register as register_expectations
 
     register_expectations(config, cfg.active)  # also for emitted files: their items carry the markers
     if cfg.active:
-        from pytest_ipfs_accel.generate.collect import refuse_real_files
         from pytest_ipfs_accel.generate.pipeline import resolve_models
+        from pytest_ipfs_accel.plugin.collect import refuse_real_files, usage_errors
 
         # unknown or malformed model names, and real files where the in-memory modules go, fail
         # here, before any session work
-        refuse_real_files(config.rootpath, resolve_models(cfg))
+        with usage_errors():
+            specs = resolve_models(cfg)
+        refuse_real_files(config.rootpath, specs)
         _register_run_plugins(config)
-        from pytest_ipfs_accel.dist.plugin import register as register_dist
+        from pytest_ipfs_accel.plugin.distributed import register as register_dist
 
         register_dist(config)  # here, not trylast: it must run before pytest-benchmark's configure
 
 
 def _register_run_plugins(config: pytest.Config) -> None:
     """The store recorder, the regression gate and the reports: only for runs that generate tests."""
-    from pytest_ipfs_accel.report.plugin import ReportPlugin
-    from pytest_ipfs_accel.store.compare import register as register_compare
+    from pytest_ipfs_accel.plugin.report import ReportPlugin
+    from pytest_ipfs_accel.plugin.gate import register as register_compare
 
     _register_recorder(config)
     register_compare(config)  # validates the benchmark options; compares with a baseline when asked
@@ -70,8 +76,8 @@ def _register_run_plugins(config: pytest.Config) -> None:
 
 def _register_recorder(config: pytest.Config) -> None:
     """Store results in DuckDB unless ``--ipfs-db=none`` (duckdb is imported only when it opens)."""
-    from pytest_ipfs_accel.store.options import db_path
-    from pytest_ipfs_accel.store.recorder import Recorder
+    from pytest_ipfs_accel.plugin.store_options import db_path
+    from pytest_ipfs_accel.plugin.recorder import Recorder
 
     path = db_path(config)
     if path is not None:
@@ -80,7 +86,7 @@ def _register_recorder(config: pytest.Config) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """``--ipfs-require-accelerator``: skip items on emulated / software platforms."""
-    from pytest_ipfs_accel.runtime.accelerator import skip_if_emulated
+    from pytest_ipfs_accel.plugin.accelerator import skip_if_emulated
 
     skip_if_emulated(item)
 
@@ -103,10 +109,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         return None
     if not cfg.active:
         raise pytest.UsageError("--ipfs-emit needs models: add --ipfs-models=NAME[,NAME...]")
-    from pytest_ipfs_accel.generate import pipeline
     from pytest_ipfs_accel.generate.emit import EmitError, emit
+    from pytest_ipfs_accel.plugin.collect import planned_sources
 
-    sources = pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))
+    sources = planned_sources(cfg, config)
     try:
         written = emit(cfg.emit, {name: r.source for name, r in sources.items()}, force=cfg.emit_force,
                        flag="--ipfs-emit-force")
@@ -124,10 +130,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     cfg = config.stash[RUN_CONFIG]
     if not cfg.active:
         return
-    from pytest_ipfs_accel.generate import pipeline
-    from pytest_ipfs_accel.generate.collect import generated_items
+    from pytest_ipfs_accel.plugin.collect import generated_items, planned_sources
 
-    items.extend(generated_items(session, pipeline.sources(cfg, pipeline.plan(cfg, config.hook, config))))
+    items.extend(generated_items(session, planned_sources(cfg, config)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:

@@ -37,14 +37,13 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pytest_ipfs_accel.markers import MAX_SLOWDOWN
-from pytest_ipfs_accel.store import gate_noise, queries
+from pytest_ipfs_accel.regression import noise as gate_noise
+from pytest_ipfs_accel.store import queries
 
 #: Percent slower a median must be before anything is called a regression.
 DEFAULT_THRESHOLD = 10.0
 #: Significance level of the one-sided Mann-Whitney U test.
 ALPHA = 0.01
-MARKER = MAX_SLOWDOWN
 INCONCLUSIVE_ROUNDS = "inconclusive: too few rounds"
 INCONCLUSIVE_BUSY = "inconclusive: machine busy"
 #: Every verdict, most serious first.
@@ -89,17 +88,6 @@ def mann_whitney_greater(new: list[float], base: list[float]) -> float:
 
 
 # -- thresholds ------------------------------------------------------------------------------------
-def marker_slowdown(item: Any) -> float | None:
-    """The item's ``ipfs_max_slowdown(fraction)``; ValueError naming the marker when malformed."""
-    marker = item.get_closest_marker(MARKER) if hasattr(item, "get_closest_marker") else None
-    if marker is None:
-        return None
-    raw = marker.args[0] if marker.args else marker.kwargs.get("fraction")
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or raw < 0:
-        raise ValueError(f"@pytest.mark.{MARKER}({raw!r}): give a fraction >= 0, e.g. {MARKER}(0.3) for 30%")
-    return float(raw)
-
-
 def expectation_slowdowns(expectations: Any) -> Callable[[dict[str, Any]], float | None]:
     """``stats -> max_slowdown`` from an ``expectations.file.Expectations`` (None: no file)."""
     def lookup(stats: dict[str, Any]) -> float | None:
@@ -293,6 +281,6 @@ def machine_change(baseline: Baseline, machine_id: str | None, fingerprint: dict
     """What differs between the baseline's machine and this one; [] when it is the same machine."""
     if baseline.machine_id is None or machine_id is None or baseline.machine_id == machine_id:
         return []
-    from pytest_ipfs_accel.store.fingerprint import differences
+    from pytest_ipfs_accel.host.fingerprint import differences
 
     return differences(baseline.fingerprint, fingerprint) or [f"machine id {baseline.machine_id} -> {machine_id}"]

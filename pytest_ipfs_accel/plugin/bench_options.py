@@ -16,17 +16,17 @@ steadiest on a shared machine.
 ``--ipfs-compare=last|last:N|RUN_ID`` / ``ipfs_compare``, ``--ipfs-fail-on-regression=PCT`` /
 ``ipfs_fail_on_regression``, ``--ipfs-fail-on-inconclusive`` / ``ipfs_fail_on_inconclusive`` and
 ``--ipfs-compare-any-machine`` / ``ipfs_compare_any_machine``: see
-:mod:`pytest_ipfs_accel.store.compare` and :mod:`pytest_ipfs_accel.store.gate`.
+:mod:`pytest_ipfs_accel.plugin.gate` and :mod:`pytest_ipfs_accel.regression.gate`.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 import pytest
 
-from pytest_ipfs_accel.store.options import non_negative
+from pytest_ipfs_accel.plugin.store_options import non_negative
+from pytest_ipfs_accel.runtime.bench import TimingSettings
 
 DEFAULT_ROUNDS = 100
 DEFAULT_WARMUP = 1
@@ -115,24 +115,15 @@ def timing(config: pytest.Config) -> tuple[int, int] | None:
     return (DEFAULT_ROUNDS if rounds is None else rounds, DEFAULT_WARMUP if warmup is None else warmup)
 
 
-def threads(config: pytest.Config) -> int:
-    """``--ipfs-benchmark-threads``: an integer >= 1, or ``auto`` (default) -> :func:`default_threads`."""
+def threads(config: pytest.Config) -> int | None:
+    """``--ipfs-benchmark-threads``: an integer >= 1, or None for ``auto`` (the default:
+    ``host.threads.default_threads``, read when a benchmark first times)."""
     raw = _raw(config, "ipfs_benchmark_threads")
     if not raw or raw.lower() == "auto":
-        return default_threads()
+        return None
     if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
         raise pytest.UsageError(f"--ipfs-benchmark-threads: {raw!r} is not an integer >= 1 or 'auto'.")
     return int(raw)
-
-
-@functools.lru_cache(maxsize=1)
-def default_threads() -> int:
-    """The physical cores this process may use (affinity, cgroup quota), at least 1."""
-    from pytest_ipfs_accel.store.fingerprint import cpu
-
-    facts = cpu()
-    known = [n for n in (facts.get("physical_cores"), facts.get("usable_cores")) if isinstance(n, int) and n > 0]
-    return max(1, min(known)) if known else 1
 
 
 def threshold(config: pytest.Config) -> float | None:
@@ -155,6 +146,13 @@ def compare_ref(config: pytest.Config) -> str | None:
     if raw:
         return raw
     return "last" if _raw(config, "ipfs_fail_on_regression") else None
+
+
+def timing_settings(config: pytest.Config) -> TimingSettings:
+    """The benchmark kind's settings, resolved once (UsageError, exit 4, for bad values)."""
+    chosen = timing(config)
+    rounds, warmup = chosen if chosen is not None else (None, None)
+    return TimingSettings(rounds=rounds, warmup=warmup, threads=threads(config))
 
 
 def validate(config: pytest.Config) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_ipfs_accel.store.recorder import new_run_id
+from pytest_ipfs_accel.store.schema import new_run_id
 from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED, BenchmarkRow, RunRow, TestResultRow, utcnow
 from pytest_ipfs_accel.store.writer import Writer
 

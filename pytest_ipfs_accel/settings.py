@@ -1,0 +1,138 @@
+"""What a run is asked to do: the RunConfig and the converters that validate each setting.
+
+No pytest here: the plugin's options (``plugin.options``) and the ``ipfs-accel`` CLI convert their
+raw text with these same functions, so both accept the same values and give the same error text
+(:class:`OptionValueError` does not name the option: each front end prefixes its own spelling).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Test kinds generated per model x platform, in generation order.
+KINDS = ("load", "forward", "parity", "batch", "benchmark")
+#: Generated when no kinds are asked for; ``--benchmark-only`` alone asks for ``benchmark``.
+DEFAULT_KINDS = ("load", "forward", "parity", "batch")
+PRECISIONS = ("fp32", "fp16", "bf16")
+#: Largest batch size accepted: inputs are synthesized row by row, and the row seeds stay in range.
+MAX_BATCH_SIZE = 4096
+#: Seeds are 0..2**32-1: what numpy accepts too, and seed + row stays within torch's 64-bit range.
+MAX_SEED = 2**32 - 1
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything the plugin needs to know about a run, validated once."""
+
+    models: tuple[str, ...]
+    hw: tuple[str, ...] | None  # None: every detected platform
+    kinds: tuple[str, ...] = DEFAULT_KINDS
+    emit: Path | None = None
+    emit_force: bool = False
+    seed: int = 0
+    batch_sizes: tuple[int, ...] = (1, 2)
+    precisions: tuple[str, ...] = ("fp32",)
+    trust_remote_code: bool = False
+    use_cache: bool = True
+    templates: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """The plugin generates tests only when models were asked for."""
+        return bool(self.models)
+
+
+def split(raw) -> tuple[str, ...]:
+    if isinstance(raw, (list, tuple)):
+        raw = ",".join(raw)
+    return tuple(x.strip() for x in str(raw or "").replace("\n", ",").split(",") if x.strip())
+
+
+class OptionValueError(ValueError):
+    """A bad option value; the message does not name the option (pytest and the CLI spell it their way)."""
+
+
+def did_you_mean(value: str, allowed) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``allowed``, else ``""``: the one typo hint for options."""
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``values`` without duplicates, each one of ``allowed``; else OptionValueError with a hint."""
+    for value in values:
+        if value not in allowed:
+            raise OptionValueError(f"unknown value {value!r}.{did_you_mean(value, allowed)} "
+                                   f"Choose from: {', '.join(allowed)}.")
+    return tuple(dict.fromkeys(values))
+
+
+def integer(raw: str, minimum: int, maximum: int) -> int:
+    """A decimal integer in ``minimum..maximum``; else OptionValueError saying the range."""
+    text = str(raw).strip()
+    if not re.fullmatch(r"\d{1,30}", text) or not minimum <= int(text) <= maximum:
+        raise OptionValueError(f"{raw!r} is not an integer from {minimum} to {maximum}.")
+    return int(text)
+
+
+def seed(raw: str) -> int:
+    """A seed in ``0..MAX_SEED``."""
+    return integer(raw or "0", 0, MAX_SEED)
+
+
+def batch_sizes(values: tuple[str, ...]) -> tuple[int, ...]:
+    """Sorted distinct batch sizes in ``1..MAX_BATCH_SIZE`` (``(1,)`` when none are given)."""
+    return tuple(sorted({integer(b, 1, MAX_BATCH_SIZE) for b in values})) or (1,)
+
+
+def platforms(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Canonical platform names without duplicates; else OptionValueError (unknown platform, with hints)."""
+    from pytest_ipfs_accel.hardware import UnknownPlatformError, canonical
+
+    names = []
+    for value in values:
+        try:
+            names.append(canonical(value))
+        except UnknownPlatformError as exc:
+            raise OptionValueError(str(exc)) from None
+    return tuple(dict.fromkeys(names))
+
+
+def emit_dir(raw: str) -> Path | None:
+    """The ``--ipfs-emit`` folder (None when not asked); else OptionValueError."""
+    if not raw:
+        return None
+    if "\x00" in raw or "\n" in raw:
+        raise OptionValueError(f"{raw!r} is not a usable directory name.")
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise OptionValueError(f"{path} exists and is not a directory; pass a directory.")
+    return path
+
+
+def template_sources(values: tuple[str, ...], root: Path) -> tuple[str, ...]:
+    """Template folders and template databases (``.duckdb``, opened read-only to check they are
+    one), relative to ``root``, as absolute paths; else OptionValueError."""
+    dirs = []
+    for value in values:
+        path = (root / value).expanduser() if not Path(value).is_absolute() else Path(value)
+        if str(path).endswith(".duckdb"):  # a template database (ipfs-accel templates create-db/import)
+            _check_template_db(value, path)
+        elif not path.is_dir():
+            raise OptionValueError(f"{value!r} is not a directory or a .duckdb template database (looked at {path}).")
+        dirs.append(str(path.resolve()))
+    return tuple(dirs)
+
+
+def _check_template_db(value: str, path: Path) -> None:
+    if not path.is_file():
+        raise OptionValueError(f"{value!r}: no template database there (looked at {path}; create one with: "
+                               f"ipfs-accel templates create-db --db {value})")
+    from pytest_ipfs_accel.store.templates import TemplateDBError, connect
+
+    try:
+        connect(path).close()
+    except TemplateDBError as exc:
+        raise OptionValueError(f"{value!r}: {exc}") from None
