@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 
 from pytest_ipfs_accel.host.devicelock import device_lock, hold_shared, release_held
+from pytest_ipfs_accel.plugin import wire
 
 #: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
-KEY = "pytest_benchmark_json"
+KEY = wire.PYTEST_BENCHMARK_JSON
 #: user_properties key of the seconds a non-benchmark item waited for its device's lock.
-LOCK_WAIT_KEY = "ipfs_lock_wait_s"
+LOCK_WAIT_KEY = wire.LOCK_WAIT
 
 
 # -- pytest-benchmark on workers -------------------------------------------------------------------

@@ -15,13 +15,13 @@ import shlex
 import pytest
 
 from pytest_ipfs_accel.browser.settings import BROWSER_TIMEOUT_ENV, DEFAULT_BROWSER_TIMEOUT
-from pytest_ipfs_accel.plugin import capabilities
+from pytest_ipfs_accel.plugin import capabilities, wire
 from pytest_ipfs_accel.plugin.worker_registry import Registry
 
 PLUGIN_NAME = "ipfs-accel-dist"
 LOCK_PLUGIN_NAME = "ipfs-accel-device-lock"
 #: workerinput key: the controller's run id, so its workers share its device locks.
-LOCK_RUN_KEY = "ipfs_accel_lock_run"
+LOCK_RUN_KEY = wire.LOCK_RUN
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -150,8 +150,8 @@ class DistPlugin:
         report.longrepr = (f"{report.longrepr} (the worker process died: a crash in a runtime, e.g. a "
                            "segfault; the run went on without it)")
         meta = self.registry.meta.get(crashitem)
-        if meta is not None and not hasattr(report, "ipfs_accel"):
-            report.ipfs_accel = meta
+        if meta is not None and not hasattr(report, wire.ITEM_META):
+            setattr(report, wire.ITEM_META, meta)
 
     # -- worker ---------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends "collectionfinish"

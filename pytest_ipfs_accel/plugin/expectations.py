@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_ipfs_accel.markers import labels
+from pytest_ipfs_accel.plugin import wire
 from pytest_ipfs_accel.expectations import context
 from pytest_ipfs_accel.expectations.file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
 
@@ -78,13 +79,13 @@ class ExpectationsPlugin:
         report = yield
         if (report.failed or hasattr(report, "wasxfail")) and cell(item) is not None:
             exp = item.stash.get(EXPECTATION, None)
-            report.ipfs_failure = failure(report, call.excinfo.value if call.excinfo else None,
-                                          exp.expected if exp else None, context.current().executed_on)
+            setattr(report, wire.FAILURE, failure(report, call.excinfo.value if call.excinfo else None,
+                                                  exp.expected if exp else None, context.current().executed_on))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        found = getattr(report, "ipfs_failure", None)
-        if isinstance(found, dict):
+        found = wire.attribute(report, wire.FAILURE)
+        if found is not None:
             outcome = "xfailed" if hasattr(report, "wasxfail") else "failed"
             self.classified.append((report.nodeid, outcome, found))
 

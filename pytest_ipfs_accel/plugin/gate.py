@@ -102,11 +102,11 @@ class Comparator:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self._is_worker or report.when != "call":
             return
-        from pytest_ipfs_accel.runtime.bench import KEY
+        from pytest_ipfs_accel.plugin import wire
 
-        for name, value in getattr(report, "user_properties", ()) or ():
-            if name == KEY and isinstance(value, dict):
-                self.current[report.nodeid] = value
+        record = wire.benchmark_record(report)
+        if record is not None:
+            self.current[report.nodeid] = record
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self._is_worker or self.baseline is None:

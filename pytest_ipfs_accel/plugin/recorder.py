@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from pytest_ipfs_accel.markers import labels
+from pytest_ipfs_accel.plugin import wire
 from pytest_ipfs_accel.store import liveness
 from pytest_ipfs_accel.plugin.store_options import lock_timeout
 from pytest_ipfs_accel.store.schema import (
@@ -39,10 +40,7 @@ from pytest_ipfs_accel.store.schema import (
 )
 from pytest_ipfs_accel.store.writer import Writer
 
-#: Report attribute carrying the item's labels from the process that ran it.
-META = "ipfs_accel"
-#: Report attribute (a dict, set on the worker by the failure classifier) with the v3 result columns.
-FAILURE = "ipfs_failure"
+META, FAILURE = wire.ITEM_META, wire.FAILURE  # report attributes from the process that ran the item
 FAILURE_KEYS = ("failure_class", "max_abs_diff", "max_rel_diff", "executed_on", "expected")
 #: package -> distributions that provide it (the first installed one is recorded).
 PACKAGES = {
@@ -214,11 +212,11 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
     if decided is None:
         return None
     setup = phases.get("setup")
-    meta = getattr(setup, META, None) or {}
+    meta = wire.attribute(setup, META) or {}
     any_report = next(iter(phases.values()))
     failure: dict[str, Any] = {}
     for report in phases.values():  # the call's classification wins over the setup's
-        failure.update({k: v for k, v in (getattr(report, FAILURE, None) or {}).items() if v is not None})
+        failure.update({k: v for k, v in (wire.attribute(report, FAILURE) or {}).items() if v is not None})
     return TestResultRow(
         run_id=run_id, node_id=nodeid, outcome=decided[0], message=decided[1],
         duration_s=sum(getattr(r, "duration", 0.0) or 0.0 for r in phases.values()),
@@ -231,10 +229,7 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
 def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
     """The benchmark kind's stats (``("ipfs_benchmark", {...})`` in the call report's
     user_properties, see ``runtime.bench``) as a row; None for any other report."""
-    from pytest_ipfs_accel.runtime.bench import KEY
-
-    stats = next((value for name, value in getattr(report, "user_properties", ()) or ()
-                  if name == KEY and isinstance(value, dict)), None)
+    stats = wire.benchmark_record(report)
     if stats is None:
         return None
     fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id", "rounds_s"}

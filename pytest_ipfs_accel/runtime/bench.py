@@ -25,29 +25,17 @@ waited for the device's timing lock). When pytest-benchmark calibrates the round
 
 from __future__ import annotations
 
-import math
-import statistics
 import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile  # noqa: F401  (bench.percentile)
 from pytest_ipfs_accel.runtime import checks
 
 #: user_properties key of the stats dict.
 KEY = "ipfs_benchmark"
-
-
-def percentile(data: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default method) of ``data``; None when empty."""
-    if not data:
-        return None
-    ordered = sorted(data)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def peak_rss_mb() -> float | None:
@@ -69,14 +57,6 @@ def _cuda_torch(runner) -> Any:
     if torch is None or not torch.cuda.is_available():
         return None
     return torch
-
-
-def coefficient_of_variation(data: list[float]) -> float | None:
-    """stddev / mean of the rounds; None with fewer than two rounds or a zero mean."""
-    if len(data) < 2:
-        return None
-    mean = statistics.fmean(data)
-    return statistics.stdev(data) / mean if mean > 0 else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ Each file becomes one finished run: a ``runs`` row (host, python, commit from th
 ``test_results`` row per benchmark (outcome ``passed``: pytest-benchmark saves only benchmarks that
 completed). Model, platform and batch size come from the benchmark's ``params`` (or ``extra_info``)
 keys ``model``, ``platform``/``hw``, ``batch_size``; absent ones stay NULL. p90/p99 are computed
-from ``stats.data`` when the file kept raw timings, else NULL; items/s = batch size / median.
+from ``stats.data`` when the file kept raw timings (interpolated, as the benchmark kind: ``rounds``),
+else NULL; items/s = batch size / median.
 """
 
 from __future__ import annotations
@@ -199,12 +200,10 @@ def _rounds(data) -> str | None:
 def _percentiles(data) -> tuple[float | None, float | None]:
     if not isinstance(data, list) or not data or not all(_number(x) for x in data):
         return None, None
-    ordered = sorted(float(x) for x in data)
+    from pytest_ipfs_accel.rounds import percentile
 
-    def pick(q: float) -> float:  # nearest-rank
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-    return pick(0.90), pick(0.99)
+    values = [float(x) for x in data]
+    return percentile(values, 90), percentile(values, 99)
 
 
 def _when(text) -> datetime | None:
