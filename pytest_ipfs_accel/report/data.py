@@ -115,6 +115,7 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     data.models = sorted({m for m, _ in data.matrix})
     data.platforms = sorted({p for _, p in data.matrix})
     data.benchmarks = queries.benchmarks(con, run_id)
+    _mark_busy(data.benchmarks, data.run.get("fingerprint"))
     data.history = _history(con, history)
     data.baseline, data.regressions = _regressions(con, run_id)
     from pytest_ipfs_accel.report.coverage import section
@@ -125,6 +126,16 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     if coverage is not None:
         data.sections.append(Section(*coverage))
     return data
+
+
+def _mark_busy(rows: list[dict[str, Any]], fingerprint: dict[str, Any] | None) -> None:
+    """``row["busy"]``: why a benchmark was measured on a busy machine (the gate's own rule), else None."""
+    from pytest_ipfs_accel.regression.gate import cores_of
+    from pytest_ipfs_accel.regression.noise import busy_reason
+
+    cores = cores_of(fingerprint)
+    for row in rows:
+        row["busy"] = busy_reason(row, cores)
 
 
 def _resolve(con, ref: str) -> str | None:

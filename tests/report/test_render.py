@@ -78,3 +78,27 @@ def test_regressions_from_the_compare_step_are_listed(evil):
     assert "Against run <code>20250101-000000-base00</code>" in html and "<td>50.0</td>" in html
     assert EVIL not in html and "No baseline" not in html
     assert "slower %=50.0" in md and "t[&lt;script&gt;" in md
+
+
+def test_a_benchmark_measured_on_a_busy_machine_is_marked_and_an_interrupted_run_says_why(tmp_path):
+    """Issue 16.4 / 13.9: the report shows each row's cv, marks a busy measurement, and the run's note."""
+    from pytest_ipfs_accel.report import data as report_data, render
+    from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
+    from pytest_ipfs_accel.store.writer import Writer
+
+    db = tmp_path / "r.duckdb"
+    w = Writer.open(db)
+    w.start_run(RunRow(id="r1", started_at=utcnow()))
+    for node, load in (("quiet", 0.1), ("busy", 9.0)):
+        w.add_benchmark(BenchmarkRow(run_id="r1", node_id=node, model="bert", platform="cpu", batch_size=1,
+                                     median_s=0.001, mean_s=0.001, rounds=50, cv=0.05, threads=1,
+                                     load_before=load, load_after=load))
+    w.finish_run("r1", "interrupted", 1, note="3 of 9 collected items not run: worker gw0 crashed")
+    w.close()
+    found = report_data.load(db, "r1")
+    busy = {b["node_id"]: b["busy"] for b in found.benchmarks}
+    assert busy["quiet"] is None and busy["busy"].startswith("load average 9.0")
+    for fmt in ("md", "html"):
+        text = render(found, fmt)
+        assert "⚠ busy" in text and text.count("⚠ busy") == 1 and "5%" in text
+        assert "worker gw0 crashed" in text
