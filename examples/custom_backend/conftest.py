@@ -2,20 +2,20 @@
 
     cd examples/custom_backend && pytest --ipfs-models=bert --ipfs-hw=cpu,torchscript
 
-Registering happens at import time, before pytest-ipfs-accel reads ``--ipfs-hw``.
-The generated load / forward / parity / batch items then include ``[torchscript]``,
-compared with torch-cpu fp32 like every other backend.
+The ``pytest_ipfs_platforms`` hook returns one PlatformSpec: name, runtime, default device, probe,
+backend, precisions and tolerances. The generated load / forward / parity / batch items then include
+``[torchscript]``, compared with torch-cpu fp32 like every other backend. To make the platform exist
+outside pytest too (``ipfs-accel hw``, ``skill --cross-platform``), ship the same ``platforms()``
+function as an entry point in the ``pytest_ipfs_accel.platforms`` group of a package.
 """
 
 from __future__ import annotations
 
 import importlib.util
-
 import warnings
 
-from pytest_ipfs_accel.backends import register_backend
-from pytest_ipfs_accel.hardware import Platform, register_platform
-from pytest_ipfs_accel.runtime.parity import TOLERANCES
+from pytest_ipfs_accel.backends import ExportError, RunnerInfo, Step
+from pytest_ipfs_accel.hardware import Platform, PlatformSpec
 
 
 def probe_torchscript(name: str) -> Platform:
@@ -32,7 +32,6 @@ class TorchScriptBackend:
 
     def prepare(self, loaded, example_inputs, device, precision="fp32", cache=None):
         import torch
-        from pytest_ipfs_accel.backends import ExportError
         from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, split_inputs
 
         example = split_inputs(example_inputs)
@@ -42,15 +41,15 @@ class TorchScriptBackend:
                 traced = torch.jit.trace(FlatOutputs(loaded.model, example).eval(), example.tensors,
                                          check_trace=False, strict=False)
         except Exception as exc:  # an architecture TorchScript cannot trace: xfail, not crash
-            raise ExportError(f"torch.jit.trace: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise ExportError.at(Step.EXPORT, "torch.jit.trace", exc) from exc
         return TracedRunner(traced, example.names, torch.__version__)
 
 
 class TracedRunner:
     def __init__(self, traced, names, version):
         self.traced, self.names = traced, names
-        self.info = {"runtime": "torchscript", "runtime_version": version, "device": "cpu",
-                     "precision": "fp32", "emulated": "no"}
+        self.info = RunnerInfo("torchscript", version, device="cpu", requested="cpu", precision="fp32",
+                               executed_on="cpu")
 
     def __call__(self, inputs):
         import torch
@@ -59,6 +58,14 @@ class TracedRunner:
             return [t.numpy() for t in self.traced(*(inputs[n] for n in self.names))]
 
 
-TOLERANCES[("torchscript", "fp32")] = (1e-5, 1e-5)  # same kernels as eager: only fusion reorders sums
-register_backend("torchscript", TorchScriptBackend)
-register_platform("torchscript", "torchscript", "cpu", probe_torchscript)
+def platforms() -> list[PlatformSpec]:
+    return [PlatformSpec(
+        "torchscript", runtime="torchscript", default_device="cpu", probe=probe_torchscript,
+        backend=TorchScriptBackend, precisions=("fp32",),
+        tolerances={"fp32": (1e-5, 1e-5)},  # same kernels as eager: only fusion reorders sums
+        extra="torch", distributions=("torch",),
+    )]
+
+
+def pytest_ipfs_platforms(config):
+    return platforms()

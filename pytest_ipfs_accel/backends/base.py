@@ -1,14 +1,19 @@
-"""The backend protocol, its two errors, and the runtime -> backend registry.
+"""The backend protocol, its two errors, and the runtime -> backend lookup (through the PlatformSpecs).
 
 Nothing heavy is imported here: a backend module (and with it torch, onnxruntime
-or openvino) is imported only when :func:`get_backend` is asked for it.
+or openvino) is imported only when :func:`get_backend` is asked for it. Which precisions a
+platform runs is decided here, once, from its spec (:class:`PrecisionChecked`).
 """
 
 from __future__ import annotations
 
-import importlib
+import enum
 import re
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
+
+from pytest_ipfs_accel.hardware import registry
+from pytest_ipfs_accel.hardware.spec import PlatformSpec, resolve
 
 if TYPE_CHECKING:
     import numpy
@@ -33,28 +38,47 @@ class BackendUnavailable(Exception):
     """The runtime is not installed or the device is missing: the test is skipped."""
 
 
+class Step(str, enum.Enum):
+    """The step of preparing a runner that failed (``expectations.classify`` maps it to a failure class)."""
+
+    EXPORT = "export"  # torch -> ONNX (or another exchange format)
+    CONVERT = "convert"  # a runtime's own converter (OpenVINO convert_model)
+    COMPILE = "compile"  # session creation, compile_model, QNN finalize
+    FIRST_RUN = "first run"  # the prepared graph (or eager model) failed its first run
+
+
 class ExportError(Exception):
     """The runtime cannot export, convert or compile this model: the test xfails.
 
     The message names the failing step and the first meaningful line of the
-    underlying error, plus any unsupported op names found in it.
+    underlying error, plus any unsupported op names found in it; ``step`` is a :class:`Step`.
     """
 
-    def __init__(self, message: str, step: str = "") -> None:
+    def __init__(self, message: str, step: Step | str = Step.EXPORT) -> None:
         super().__init__(message)
-        self.step = step
+        self.step = _step(step)
 
     @classmethod
-    def at(cls, step: str, cause: BaseException) -> ExportError:
-        """``"<step>: <Type>: <first meaningful line> [ops: ...]"``."""
-        return cls(f"{step}: {describe(cause)}", step)
+    def at(cls, step: Step, where: str, cause: BaseException) -> ExportError:
+        """``"<where>: <Type>: <first meaningful line> [ops: ...]"``."""
+        return cls(f"{where}: {describe(cause)}", step)
+
+
+def _step(step: Step | str) -> Step:
+    """A Step from a Step or its value; other words (an older backend's) count as the export step."""
+    try:
+        return Step(step)
+    except ValueError:
+        warnings.warn(f"ExportError(step={step!r}): pass a backends.Step (EXPORT, CONVERT, COMPILE, FIRST_RUN)",
+                      DeprecationWarning, stacklevel=3)
+        return Step.EXPORT
 
 
 @runtime_checkable
 class Runner(Protocol):
     """A prepared model: numpy outputs in the order of ``LoadedModel.forward``."""
 
-    info: dict[str, str]
+    info: Mapping[str, str]  # a RunnerInfo (backends.info) for the built-in runners
 
     def __call__(self, inputs: dict[str, Any]) -> list[numpy.ndarray]: ...
 
@@ -107,42 +131,69 @@ def _lines(exc: BaseException) -> list[str]:
     return [ln for ln in lines if ln and not _BOILERPLATE.match(ln)]
 
 
-_REGISTRY: dict[str, str | Callable[[], Backend]] = {
-    "torch": "pytest_ipfs_accel.backends.torch_backend:TorchBackend",
-    "onnxruntime": "pytest_ipfs_accel.backends.onnxruntime_backend:OnnxRuntimeBackend",
-    "openvino": "pytest_ipfs_accel.backends.openvino_backend:OpenVINOBackend",
-    "qnn": "pytest_ipfs_accel.backends.qnn_backend:QnnBackend",
-    "browser": "pytest_ipfs_accel.browser.backend:BrowserBackend",
-}
+#: runtime -> factory added through the deprecated :func:`register_backend`.
+_LEGACY: dict[str, str | Callable[[], Backend]] = {}
 
 
 def register_backend(runtime: str, factory: str | Callable[[], Backend]) -> None:
-    """Add or replace a backend: ``"module:Class"`` (imported lazily) or a factory."""
-    _REGISTRY[runtime] = factory
+    """Deprecated: give the factory as ``PlatformSpec(backend=...)`` instead. Still adds or replaces a backend."""
+    warnings.warn("register_backend() is deprecated: set backend= on the PlatformSpec your "
+                  "pytest_ipfs_platforms hook or 'pytest_ipfs_accel.platforms' entry point returns",
+                  DeprecationWarning, stacklevel=2)
+    _LEGACY[runtime] = factory
 
 
 def available_runtimes() -> list[str]:
-    """Registered runtime names (registered, not necessarily installed)."""
-    return sorted(_REGISTRY)
+    """Runtimes some platform is served by (registered, not necessarily installed)."""
+    return sorted({s.runtime for s in registry.specs() if s.backend is not None} | set(_LEGACY))
+
+
+def _factory(runtime: str) -> str | Callable[[], Backend]:
+    if runtime in _LEGACY:
+        return _LEGACY[runtime]
+    for spec in registry.for_runtime(runtime):
+        if spec.backend is not None:
+            return spec.backend
+    raise ValueError(f"unknown runtime {runtime!r}; known: {', '.join(available_runtimes())}")
 
 
 def get_backend(runtime: str) -> Backend:
-    """The backend for ``runtime``; BackendUnavailable if its packages are missing."""
+    """The backend for ``runtime`` (precision-checked); BackendUnavailable if its packages are missing."""
+    factory = _factory(runtime)
     try:
-        factory = _REGISTRY[runtime]
-    except KeyError:
-        raise ValueError(
-            f"unknown runtime {runtime!r}; known: {', '.join(available_runtimes())}"
-        ) from None
-    if callable(factory):
-        return factory()
-    module_name, _, attr = factory.partition(":")
-    try:
-        module = importlib.import_module(module_name)
+        made = resolve(factory)
     except ModuleNotFoundError as e:
         root = (e.name or "").partition(".")[0]
         if root not in RUNTIME_PACKAGES:
             raise
         raise BackendUnavailable(f"{runtime}: package {root!r} is not installed ({e})") from e
-    backend: Backend = getattr(module, attr)()
-    return backend
+    specs = registry.for_runtime(runtime)
+    backend: Backend = made()
+    return PrecisionChecked(backend, specs) if specs else backend
+
+
+class PrecisionChecked:
+    """A backend whose ``prepare`` first checks the precision against its platform's spec: the one place
+    that decides an unsupported precision (a skip naming the platform and the precisions it runs)."""
+
+    def __init__(self, backend: Backend, specs: list[PlatformSpec]) -> None:
+        self.backend, self.specs = backend, specs
+        self.runtime = backend.runtime
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def platform(self, device: str) -> PlatformSpec:
+        """The spec of the platform ``device`` belongs to (its default device), else the runtime's first."""
+        return next((s for s in self.specs if s.default_device == device), self.specs[0])
+
+    def prepare(self, loaded: Any, example_inputs: dict[str, Any], device: str, precision: str = "fp32",
+                cache: ArtifactCache | None = None, **kwargs: Any) -> Runner:
+        check_precision(self.platform(device), precision)
+        return self.backend.prepare(loaded, example_inputs, device, precision, cache, **kwargs)
+
+
+def check_precision(spec: PlatformSpec, precision: str) -> None:
+    """BackendUnavailable (a skip) unless ``spec`` runs ``precision``."""
+    if precision not in spec.precisions:
+        raise BackendUnavailable(f"platform {spec.name} runs {'/'.join(spec.precisions)} only, not {precision}")

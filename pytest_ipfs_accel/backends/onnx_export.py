@@ -23,7 +23,7 @@ import numpy
 import torch
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
-from pytest_ipfs_accel.backends.base import ExportError, describe
+from pytest_ipfs_accel.backends.base import ExportError, Step, describe
 from pytest_ipfs_accel.models.loaded import flatten_outputs
 
 #: Legacy (TorchScript) exporter opset; the dynamo exporter picks its own.
@@ -132,7 +132,7 @@ def export_onnx(wrapper: FlatOutputs, example: SplitInputs, path: pathlib.Path) 
             return mode
         except Exception as e:  # noqa: BLE001 - every exporter failure becomes an ExportError
             errors.append(f"onnx {mode} export: {describe(e)}")
-    raise ExportError("; ".join(errors), step="onnx export")
+    raise ExportError("; ".join(errors), step=Step.EXPORT)
 
 
 Exporter = Callable[["FlatOutputs", SplitInputs, pathlib.Path], str]

@@ -20,7 +20,8 @@ import openvino
 import torch
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
-from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
+from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_export import (
     FlatOutputs,
     SplitInputs,
@@ -38,7 +39,7 @@ PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 class OpenVINORunner:
     """Runs a compiled model on positional numpy inputs."""
 
-    def __init__(self, compiled: Any, example: SplitInputs, info: dict[str, str]) -> None:
+    def __init__(self, compiled: Any, example: SplitInputs, info: RunnerInfo) -> None:
         self.compiled = compiled
         self.example = example
         self.info = info
@@ -65,8 +66,6 @@ class OpenVINOBackend:
         """Convert (or reuse the cached IR) and compile for ``device`` at ``precision``."""
         core = openvino.Core()
         _check_device(core, device)
-        if precision not in PRECISION_HINTS:
-            raise ValueError(f"precision {precision!r} not in {sorted(PRECISION_HINTS)}")
         cache = cache or ArtifactCache(None)
         example = split_inputs(example_inputs)
         # The IR does not depend on device or precision (both are compile options).
@@ -83,22 +82,13 @@ class OpenVINOBackend:
         if len(compiled.inputs) != len(example.names):  # the runner feeds positionally
             raise ExportError(f"OV convert_model: the model takes {len(compiled.inputs)} inputs, "
                               f"the example has {len(example.names)} ({', '.join(example.names)})",
-                              step="OV convert_model")
-        info = {
-            "runtime": self.runtime,
-            "runtime_version": openvino.__version__,
-            "device": _executing_device(compiled, device),
-            "requested": device,
-            "executed_on": executed_on(compiled),
-            "device_name": str(core.get_property(device, "FULL_DEVICE_NAME")),
-            "precision": precision,
-            "inference_precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
-            "emulated": "no",
-            "artifact": str(path),
-            "cache": "hit" if reused else "miss",
-            "export_s": f"{convert_s:.3f}",
-            "compile_s": f"{time.perf_counter() - started:.3f}",
-        }
+                              step=Step.CONVERT)
+        info = RunnerInfo(self.runtime, openvino.__version__, device=_executing_device(compiled, device),
+                          requested=device, precision=precision, executed_on=executed_on(compiled), extra={
+                              "device_name": str(core.get_property(device, "FULL_DEVICE_NAME")),
+                              "inference_precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
+                              "artifact": str(path), "cache": "hit" if reused else "miss",
+                              "export_s": f"{convert_s:.3f}", "compile_s": f"{time.perf_counter() - started:.3f}"})
         return OpenVINORunner(compiled, example, info)
 
 
@@ -158,7 +148,7 @@ def _convert(wrapper: FlatOutputs, example: SplitInputs, path: Any) -> None:
         with quiet(), torch.no_grad():
             model = openvino.convert_model(wrapper, example_input=example.tensors)
     except Exception as e:  # noqa: BLE001 - frontend errors have several types
-        raise ExportError.at("OV convert_model", e) from e
+        raise ExportError.at(Step.CONVERT, "OV convert_model", e) from e
     # compress_to_fp16 defaults to True and would round the weights: keep fp32.
     openvino.save_model(model, str(path), compress_to_fp16=False)
 
@@ -176,4 +166,4 @@ def _compile(core: Any, path: str, device: str, hint: str) -> Any:
     try:
         return core.compile_model(path, device, _compile_config(hint))
     except Exception as e:  # noqa: BLE001
-        raise ExportError.at("OV compile", e) from e
+        raise ExportError.at(Step.COMPILE, "OV compile", e) from e

@@ -22,15 +22,14 @@ import onnx
 import onnxruntime
 from onnx import helper, numpy_helper, shape_inference
 
-from pytest_ipfs_accel.backends.artifacts import ArtifactCache
-from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
-from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, cached_onnx, export_onnx, split_inputs
-from pytest_ipfs_accel.backends.onnxruntime_backend import OnnxRuntimeRunner, executed_on
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
+from pytest_ipfs_accel.backends.info import RunnerInfo
+from pytest_ipfs_accel.backends.onnx_export import Exporter, FlatOutputs, SplitInputs, export_onnx
+from pytest_ipfs_accel.backends.ort_session import OrtRunner, OrtSessionBackend, executed_on
 from pytest_ipfs_accel.hardware import qnn_probe
 
 #: Part of the artifact key: bump when the QNN-friendly rewrite changes.
 EXPORT_VARIANT = "qnn-v2:gathernd-const->reshape+gather;tile-add-broadcast-before-layernorm"
-PRECISIONS = ("fp32", "fp16")
 
 
 def rewrite_gathernd(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
@@ -134,53 +133,51 @@ def export_qnn_onnx(wrapper: FlatOutputs, example: Any, path: pathlib.Path) -> s
     return "+".join([mode, *notes])
 
 
-class QnnBackend:
+class QnnBackend(OrtSessionBackend):
     """Backend for ``qnn``; ``device`` is a QNN backend: ``htp``, ``cpu`` or ``gpu``."""
 
     runtime = "qnn"
 
-    def prepare(
-        self,
-        loaded: Any,
-        example_inputs: dict[str, Any],
-        device: str = "htp",
-        precision: str = "fp32",
-        cache: ArtifactCache | None = None,
-    ) -> OnnxRuntimeRunner:
-        """Export (or reuse) the QNN-friendly ONNX file and open a session on the QNN device only."""
-        try:
-            import onnxruntime_qnn
-        except ModuleNotFoundError as e:
-            raise BackendUnavailable("python package 'onnxruntime-qnn' is not installed "
-                                     "(pip install 'pytest-ipfs-accel[qualcomm]')") from e
-        if precision not in PRECISIONS:
-            raise BackendUnavailable(f"qnn backend runs {'/'.join(PRECISIONS)} (HTP computes fp16), not {precision}")
+    def check_device(self, device: str) -> None:
+        version = _qnn_version()
         if not qnn_probe.qnn_devices():
             raise BackendUnavailable(f"onnxruntime.get_ep_devices() lists no QNN device (onnxruntime "
-                                     f"{onnxruntime.__version__}, onnxruntime-qnn {onnxruntime_qnn.__version__})")
-        cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
-        example = split_inputs(example_inputs)
-        path, exported = cached_onnx(loaded, example, cache, f"onnxruntime {onnxruntime.__version__}",
-                                     ["fp32", EXPORT_VARIANT], export=export_qnn_onnx)
+                                     f"{onnxruntime.__version__}, onnxruntime-qnn {version})")
+
+    def runtime_tag(self) -> str:
+        return f"onnxruntime {onnxruntime.__version__}"
+
+    def export_key(self, device: str, precision: str) -> list[str]:
+        return ["fp32", EXPORT_VARIANT]  # one QNN-friendly fp32 graph: HTP picks its own compute precision
+
+    def exporter(self, device: str) -> Exporter:
+        return export_qnn_onnx
+
+    def open(self, path: pathlib.Path, device: str, precision: str, example: SplitInputs,
+             example_inputs: dict[str, Any], exported: dict[str, str]) -> OrtRunner:
         started = time.perf_counter()
         session = _session(str(path), device, profile=True)
         options = qnn_probe.provider_options(device)
-        info = {
-            "runtime": self.runtime,
-            "runtime_version": f"onnxruntime {onnxruntime.__version__} + onnxruntime-qnn {onnxruntime_qnn.__version__}",
-            "device": device,
-            "requested": f"QNNExecutionProvider:{device}",
-            "provider": session.get_providers()[0],
-            "precision": precision,
-            "compute_precision": "fp16" if device == "htp" else "fp32",
-            "emulated": qnn_probe.emulated(device),
-            "provider_options": ",".join(f"{k}={v}" for k, v in options.items()),
-            **exported,
-            "session_s": f"{time.perf_counter() - started:.3f}",
-        }
-        runner = OnnxRuntimeRunner(session, example, info)
-        info["executed_on"] = qnn_placement(session, executed_on(session, lambda: runner(example_inputs)))
+        info = RunnerInfo(
+            self.runtime, f"onnxruntime {onnxruntime.__version__} + onnxruntime-qnn {_qnn_version()}",
+            device=device, requested=f"QNNExecutionProvider:{device}", precision=precision,
+            emulated=qnn_probe.emulated(device),
+            extra={"provider": session.get_providers()[0], "compute_precision": "fp16" if device == "htp" else "fp32",
+                   "provider_options": ",".join(f"{k}={v}" for k, v in options.items()), **exported,
+                   "session_s": f"{time.perf_counter() - started:.3f}"})
+        runner = OrtRunner(session, example, info)
+        info.executed_on = qnn_placement(session, executed_on(session, lambda: runner(example_inputs)))
         return runner
+
+
+def _qnn_version() -> str:
+    """onnxruntime-qnn's version; BackendUnavailable naming the extra when it is not installed."""
+    try:
+        import onnxruntime_qnn
+    except ModuleNotFoundError as e:
+        raise BackendUnavailable("python package 'onnxruntime-qnn' is not installed "
+                                 "(pip install 'pytest-ipfs-accel[qualcomm]')") from e
+    return onnxruntime_qnn.__version__
 
 
 def qnn_placement(session: Any, placed: str) -> str:
@@ -210,4 +207,4 @@ def _session(path: str, device: str, profile: bool = False) -> Any:
             message = f"QNN {device} session create: unsupported nodes in QNN EP: {', '.join(nodes[:8])}"
         else:
             message = f"QNN {device} session create: {(errors or [first])[0][:300]}"
-        raise ExportError(message, step="QNN session create") from e
+        raise ExportError(message, step=Step.COMPILE) from e

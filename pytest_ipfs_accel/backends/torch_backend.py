@@ -9,7 +9,8 @@ import numpy
 import torch
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
-from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
+from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, SplitInputs, check_static, split_inputs
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -19,7 +20,7 @@ class TorchRunner:
     """Casts float inputs to the model's dtype and device; returns float32-or-exact numpy."""
 
     def __init__(self, module: FlatOutputs, example: SplitInputs, device: torch.device,
-                 dtype: torch.dtype, info: dict[str, str]) -> None:
+                 dtype: torch.dtype, info: RunnerInfo) -> None:
         self.module, self.example, self.device, self.dtype, self.info = (
             module, example, device, dtype, info)
 
@@ -55,30 +56,21 @@ class TorchBackend:
     ) -> TorchRunner:
         """Place a copy of the model (the original for cpu fp32) and run it once."""
         del cache  # eager torch has nothing to export
-        if precision not in DTYPES:
-            raise ValueError(f"precision {precision!r} not in {sorted(DTYPES)}")
         target = probe_device(device)
         dtype = DTYPES[precision]
         model = loaded.model
         if target.type != "cpu" or dtype != torch.float32:
             model = copy.deepcopy(model).to(device=target, dtype=dtype)
         example = split_inputs(example_inputs)
-        info = {
-            "runtime": self.runtime,
-            "runtime_version": torch.__version__,
-            "device": _executing_device(model, target),
-            "requested": device,
-            "device_name": _device_name(target),
-            "precision": precision,
-            "emulated": "no",
-        }
+        info = RunnerInfo(self.runtime, torch.__version__, device=_executing_device(model, target), requested=device,
+                          precision=precision, extra={"device_name": _device_name(target)})
         runner = TorchRunner(FlatOutputs(model, example).eval(), example, target, dtype, info)
         try:
-            info["executed_on"] = executed_on(runner.raw(example_inputs))
+            info.executed_on = executed_on(runner.raw(example_inputs))
         except (NotImplementedError, RuntimeError) as e:
             if "not implemented for" not in str(e):
                 raise
-            raise ExportError.at(f"torch {precision} on {target.type}", e) from e
+            raise ExportError.at(Step.FIRST_RUN, f"torch {precision} on {target.type}", e) from e
         return runner
 
 

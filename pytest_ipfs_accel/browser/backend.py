@@ -24,23 +24,23 @@ from typing import Any
 import numpy
 import torch
 
-from pytest_ipfs_accel.backends.artifacts import ArtifactCache
-from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, describe
+from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step, describe
+from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_rewrite import float_masks
 from pytest_ipfs_accel.backends.onnx_export import (
     LEGACY_OPSET,
     FlatOutputs,
     SplitInputs,
-    cached_onnx,
     check_static,
     export_onnx,
     input_array,
     quiet,
-    split_inputs,
 )
+from pytest_ipfs_accel.backends.ort_session import OrtSessionBackend
 
 from pytest_ipfs_accel.browser import cache as webcache
 from pytest_ipfs_accel.browser.driver import BrowserError, BrowserTimeout, Page, browser
+from pytest_ipfs_accel.browser.probe import probe_platform
 from pytest_ipfs_accel.browser.server import server
 from pytest_ipfs_accel.browser.settings import step_timeout
 
@@ -94,7 +94,7 @@ def _export(wrapper: FlatOutputs, example: SplitInputs, path) -> str:
         try:
             return export_onnx(wrapper, example, path)
         except ExportError as exc:
-            raise ExportError(f"onnx legacy export: {describe(first)}; {exc}", step="onnx export") from exc
+            raise ExportError(f"onnx legacy export: {describe(first)}; {exc}", step=Step.EXPORT) from exc
     finally:
         if attn not in (None, "eager"):
             config._attn_implementation = attn
@@ -159,7 +159,7 @@ class BrowserRunner:
     ``browser_first_run_ms``, ``browser_run_ms`` (last call) and ``browser_run_ms_median``.
     """
 
-    def __init__(self, page: Page, session_id: int, example: SplitInputs, info: dict[str, str],
+    def __init__(self, page: Page, session_id: int, example: SplitInputs, info: RunnerInfo,
                  dtypes: dict[str, numpy.dtype] | None = None) -> None:
         self.page, self.session_id, self.example, self.info = page, session_id, example, info
         self.dtypes = dtypes or {}
@@ -194,73 +194,39 @@ class BrowserRunner:
         return outputs
 
 
-class BrowserBackend:
+class BrowserBackend(OrtSessionBackend):
     """Backend for runtime ``browser``; ``device`` is ``wasm``, ``webgpu`` or ``webnn``."""
 
     runtime = "browser"
 
-    def prepare(
-        self,
-        loaded: Any,
-        example_inputs: dict[str, Any],
-        device: str = "wasm",
-        precision: str = "fp32",
-        cache: ArtifactCache | None = None,
-        **_: Any,
-    ) -> BrowserRunner:
-        from pytest_ipfs_accel.browser.probe import probe_platform
-
+    def check_device(self, device: str) -> None:
         if device not in EPS:
             raise BackendUnavailable(f"browser: unknown onnxruntime-web execution provider {device!r}; known: {EPS}")
-        if precision != "fp32":
-            raise BackendUnavailable(f"browser backend runs fp32 only, not {precision}")
         found = probe_platform(device)
         if not found.available:
             raise BackendUnavailable(f"{device}: {found.reason}")
-        cache = cache or ArtifactCache(None)  # kept alive here: a disabled cache's temp dir dies with it
-        example = split_inputs(example_inputs)
+
+    def runtime_tag(self) -> str:
+        return f"onnxruntime-web {webcache.ort_version()} legacy-eager-first"
+
+    def export_key(self, device: str, precision: str) -> list[str]:
         variant = VARIANTS.get(device)
-        path, exported = cached_onnx(loaded, example, cache,
-                                     f"onnxruntime-web {webcache.ort_version()} legacy-eager-first",
-                                     [precision, *([variant] if variant else [])],
-                                     export=_export_float_masks if variant else _export)
-        srv = server()
-        external = [{"path": f.name, "data": srv.publish(f)} for f in sorted(path.parent.iterdir())
-                    if f.is_file() and f != path and not f.name.startswith(".")]
-        executable, _ = webcache.browser_for(device)
-        try:
-            page = browser(executable).new_page(f"{srv.base}/harness.html")
-        except BrowserTimeout as exc:
-            raise BrowserTimeout(f"onnxruntime-web page load ({device}): {exc}") from None
-        except BrowserError as exc:
-            raise BackendUnavailable(f"{device}: browser: {exc}") from exc
-        cfg = {"ep": device, "model": srv.publish(path), "externalData": external}
-        step = f"onnxruntime-web session create ({device})"
-        if (path, device) in _HUNG:
-            raise BrowserTimeout(f"{step}: an earlier attempt in this process hung: {_HUNG[path, device]}")
-        try:
-            created = page.evaluate(f"createSession({json.dumps(cfg)})")
-        except BrowserTimeout as exc:  # a hang is class timeout (a failure), never "cannot export" (an xfail)
-            page.close()
-            _HUNG[path, device] = exc
-            raise BrowserTimeout(f"{step}: {exc}") from None
-        except BrowserError as exc:
-            page.close()
-            raise ExportError.at(step, exc) from exc
-        info = {
-            "runtime": self.runtime,
-            "runtime_version": f"onnxruntime-web {webcache.ort_version()} legacy-first",
-            "device": device,
-            "requested": device,
-            "executed_on": executed_on(device, created),
-            "precision": precision,
-            "emulated": found.emulated,
-            "hardware": found.reason,
-            "browser": found.details.get("browser", "?"),
-            **exported,
-            "browser_session_ms": f"{created['createMs']:.1f}",
-        }
-        info.update({k: v for k, v in found.details.items() if k.startswith("adapter_")})
+        return [precision, *([variant] if variant else [])]
+
+    def exporter(self, device: str):
+        return _export_float_masks if device in VARIANTS else _export
+
+    def open(self, path, device: str, precision: str, example: SplitInputs, example_inputs: dict[str, Any],
+             exported: dict[str, str]) -> BrowserRunner:
+        """Publish the ONNX file, create the session in a fresh page, run it once."""
+        found = probe_platform(device)
+        page, created = _create_session(path, device)
+        info = RunnerInfo(self.runtime, f"onnxruntime-web {webcache.ort_version()} legacy-first", device=device,
+                          requested=device, precision=precision, emulated=found.emulated,
+                          executed_on=executed_on(device, created),
+                          extra={"hardware": found.reason, "browser": found.details.get("browser", "?"), **exported,
+                                 "browser_session_ms": f"{created['createMs']:.1f}"})
+        info.extra.update({k: v for k, v in found.details.items() if k.startswith("adapter_")})
         runner = BrowserRunner(page, created["id"], example, info, feed_dtypes(path))
         try:
             _, first = runner.run(example_inputs)
@@ -269,6 +235,34 @@ class BrowserBackend:
             raise
         except RuntimeError as exc:  # a graph the EP accepts but cannot execute
             page.close()
-            raise ExportError.at(f"onnxruntime-web first run ({device})", exc) from exc
+            raise ExportError.at(Step.FIRST_RUN, f"onnxruntime-web first run ({device})", exc) from exc
         info["browser_first_run_ms"] = f"{first[0]:.3f}"
         return runner
+
+
+def _create_session(path, device: str) -> tuple[Page, dict]:
+    """A page with an onnxruntime-web session of ``path`` on ``device``: a hang is a BrowserTimeout
+    (class timeout, never "cannot export"), a refusal an ExportError at the compile step."""
+    srv = server()
+    external = [{"path": f.name, "data": srv.publish(f)} for f in sorted(path.parent.iterdir())
+                if f.is_file() and f != path and not f.name.startswith(".")]
+    executable, _ = webcache.browser_for(device)
+    try:
+        page = browser(executable).new_page(f"{srv.base}/harness.html")
+    except BrowserTimeout as exc:
+        raise BrowserTimeout(f"onnxruntime-web page load ({device}): {exc}") from None
+    except BrowserError as exc:
+        raise BackendUnavailable(f"{device}: browser: {exc}") from exc
+    cfg = {"ep": device, "model": srv.publish(path), "externalData": external}
+    step = f"onnxruntime-web session create ({device})"
+    if (path, device) in _HUNG:
+        raise BrowserTimeout(f"{step}: an earlier attempt in this process hung: {_HUNG[path, device]}")
+    try:
+        return page, page.evaluate(f"createSession({json.dumps(cfg)})")
+    except BrowserTimeout as exc:
+        page.close()
+        _HUNG[path, device] = exc
+        raise BrowserTimeout(f"{step}: {exc}") from None
+    except BrowserError as exc:
+        page.close()
+        raise ExportError.at(Step.COMPILE, step, exc) from exc

@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
                    help="registry name, model type or local model folder (repeatable, or comma list)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--cross-platform", "-c", action="store_true",
-                       help="an init_<platform>() for every platform family (default: cpu only)")
+                       help="an init_<platform>() for every registered platform family, plugins' included "
+                            "(default: cpu only)")
     group.add_argument("--platform", "-p", default=None, help="comma list of platforms (default: cpu)")
     p.add_argument("--output", "-o", type=Path, default=Path("skills"), help="output folder (default ./skills)")
     p.add_argument("--seed", type=int, default=0, help="seed of tiny weights and inputs (default 0)")
@@ -45,10 +46,10 @@ def add_parser(sub) -> None:
 
 
 def _platforms(args: argparse.Namespace) -> tuple[str, ...]:
-    from pytest_ipfs_accel.hardware import FAMILIES, UnknownPlatformError, canonical
+    from pytest_ipfs_accel.hardware import UnknownPlatformError, canonical, families
 
     if args.cross_platform:
-        return tuple(FAMILIES)
+        return families()
     if not args.platform:
         return ("cpu",)
     out = []
@@ -58,7 +59,7 @@ def _platforms(args: argparse.Namespace) -> tuple[str, ...]:
         except UnknownPlatformError as exc:
             raise CliError(f"--platform: {exc}") from None
         if not name.isidentifier():
-            raise CliError(f"--platform: {name!r}: a skill takes platform families ({', '.join(FAMILIES)}), "
+            raise CliError(f"--platform: {name!r}: a skill takes platform families ({', '.join(families())}), "
                            "not runtime:device spellings")
         out.append(name)
     if not out:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from pytest_ipfs_accel.backends.base import ExportError, Step
+
 CLASSES = ("export", "compile", "numeric", "runtime", "timeout", "fallback", "xpass", "perf")
 
 
@@ -61,14 +63,16 @@ for _cls in (CheckFailed, NumericMismatch, FallbackDetected, ClassifiedFailure, 
 ClassifiedFailure.__qualname__ = "Failed"
 
 
-def step_class(step: str) -> str:
-    """``ExportError.step`` -> ``export``, ``compile`` or ``runtime``."""
-    s = step.lower()
-    if any(word in s for word in ("session create", "compile", "finalize")):
-        return "compile"
-    if "first run" in s or s.startswith("torch "):
-        return "runtime"
-    return "export"
+#: The step that failed (``ExportError.step``) -> the failure class.
+STEP_CLASSES = {Step.EXPORT: "export", Step.CONVERT: "export", Step.COMPILE: "compile", Step.FIRST_RUN: "runtime"}
+
+
+def step_class(step: Step | str) -> str:
+    """``ExportError.step`` -> ``export``, ``compile`` or ``runtime`` (anything that is not a Step: ``export``)."""
+    try:
+        return STEP_CLASSES[Step(step)]
+    except ValueError:
+        return "export"
 
 
 def timed_out(exc: BaseException) -> bool:
@@ -86,8 +90,6 @@ def timed_out(exc: BaseException) -> bool:
 
 def of_exception(exc: BaseException | None) -> str:
     """The class of the exception a failed or xfailed item raised."""
-    from pytest_ipfs_accel.backends.base import ExportError
-
     if exc is None:
         return "runtime"
     cls = getattr(exc, "failure_class", None)

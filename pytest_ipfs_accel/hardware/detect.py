@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from typing import Callable, Iterable
 
-from pytest_ipfs_accel.hardware.platform import EXTRA_FAMILIES, Platform, canonical, families, runtime_and_device
-from pytest_ipfs_accel.hardware.probes import PROBES
+from pytest_ipfs_accel.hardware import registry
+from pytest_ipfs_accel.hardware.platform import Platform, canonical, families, runtime_and_device
+from pytest_ipfs_accel.hardware.spec import PlatformSpec
 
 #: Comma list of platforms to hide, e.g. ``IPFS_ACCEL_HW_DISABLE=openvino,cuda``.
 DISABLE_ENV = "IPFS_ACCEL_HW_DISABLE"
@@ -20,13 +22,14 @@ def disabled() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _probe_cached(name: str, hidden: frozenset[str]) -> Platform:
+def _probe_cached(name: str, hidden: frozenset[str], generation: int) -> Platform:
+    del generation  # part of the key only: a platform registered later is probed afresh
     family = name.partition(":")[0]
     if name in hidden or family in hidden:
         runtime, device = runtime_and_device(name)
         return Platform(name, runtime, device, False, f"hidden by {DISABLE_ENV}={os.environ.get(DISABLE_ENV, '')}")
     try:
-        return PROBES[family](name)
+        return registry.get(family).probe_fn()(name)
     except Exception as exc:  # a broken runtime install is an absence with its reason, never a crash
         runtime, device = runtime_and_device(name)
         return Platform(name, runtime, device, False, f"probe failed: {type(exc).__name__}: {exc}")
@@ -34,7 +37,7 @@ def _probe_cached(name: str, hidden: frozenset[str]) -> Platform:
 
 def probe(name: str) -> Platform:
     """The Platform for one name (any accepted spelling); cached per process."""
-    return _probe_cached(canonical(name), disabled())
+    return _probe_cached(canonical(name), disabled(), registry.generation())
 
 
 def detect() -> list[Platform]:
@@ -51,16 +54,21 @@ def auto_order(names: Iterable[str]) -> list[str]:
 
 
 def register_platform(family: str, runtime: str, device: str, probe_fn: Callable[[str], Platform]) -> None:
-    """Add a platform family (``--ipfs-hw=<family>[:<device>]``) from another plugin.
+    """Deprecated: return a PlatformSpec from a ``pytest_ipfs_platforms`` hook or an entry point instead.
 
-    Call it at import time of your plugin or conftest, before options are read;
-    ``runtime`` names a backend registered with ``backends.register_backend``.
+    Kept working: adds a family whose ``:<device>`` spellings are lower-cased, served by ``runtime``
+    (a backend ``backends.register_backend`` registered, or a built-in runtime), fp32 only unless
+    ``runtime.parity.TOLERANCES`` gets other precisions for it.
     """
-    if not family.isidentifier() or family != family.lower():
-        raise ValueError(f"platform family {family!r} must be a lower-case identifier")
-    EXTRA_FAMILIES[family] = (runtime, device)
-    PROBES[family] = probe_fn
-    _probe_cached.cache_clear()
+    warnings.warn("register_platform() is deprecated: return a pytest_ipfs_accel.hardware.PlatformSpec from a "
+                  "pytest_ipfs_platforms(config) hook or a 'pytest_ipfs_accel.platforms' entry point",
+                  DeprecationWarning, stacklevel=2)
+    registry.add([PlatformSpec(family, runtime, device, probe_fn, devices="lower", precisions=LEGACY_PRECISIONS)],
+                  "register_platform")
+
+
+#: Precisions a platform added through the deprecated register_platform() may be asked for.
+LEGACY_PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def detected_names() -> list[str]:

@@ -1,32 +1,11 @@
-"""The Platform record and the names users may write in ``--ipfs-hw``."""
+"""The Platform record and the names users may write in ``--ipfs-hw`` (read from the registry)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-#: Platform families, in the order items are generated.
-FAMILIES = ("cpu", "cuda", "rocm", "mps", "onnxruntime", "openvino", "qualcomm", "webgpu", "webnn", "wasm")
-
-#: Spellings accepted on the command line and what they mean.
-ALIASES = {"ort": "onnxruntime", "torch": "cpu", "ov": "openvino", "qnn": "qualcomm"}
-
-#: family -> (runtime, default device)
-RUNTIME_OF = {
-    "cpu": ("torch", "cpu"),
-    "cuda": ("torch", "cuda"),
-    "rocm": ("torch", "cuda"),  # ROCm builds of torch expose the GPU as "cuda"
-    "mps": ("torch", "mps"),
-    "onnxruntime": ("onnxruntime", "CPUExecutionProvider"),
-    "openvino": ("openvino", "CPU"),
-    "qualcomm": ("qnn", "htp"),  # onnxruntime-qnn plugin EP; devices htp | cpu | gpu (QNN backends)
-    "webgpu": ("browser", "webgpu"),
-    "webnn": ("browser", "webnn"),
-    "wasm": ("browser", "wasm"),
-}
-
-#: Families added at run time by other plugins (register_platform): family -> (runtime, device)
-EXTRA_FAMILIES: dict[str, tuple[str, str]] = {}
+from pytest_ipfs_accel.hardware import registry
 
 _DEVICE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 
@@ -37,9 +16,10 @@ class UnknownPlatformError(ValueError):
     def __init__(self, name: str, suggestions: list[str]) -> None:
         self.name, self.suggestions = name, suggestions
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        with_devices = [s.name for s in registry.specs() if s.devices is not None]
         super().__init__(
-            f"unknown platform {name!r}{hint} Known: {', '.join(families())}, "
-            "plus openvino:<DEVICE> and ort:<ExecutionProvider>."
+            f"unknown platform {name!r}{hint} Known: {', '.join(families())}"
+            + (f", plus {', '.join(f'{n}:<DEVICE>' for n in with_devices)}." if with_devices else ".")
         )
 
 
@@ -68,24 +48,24 @@ def canonical(name: str) -> str:
     """
     raw = name.strip()
     family, _, device = raw.partition(":")
-    family = ALIASES.get(family.lower(), family.lower())
+    aliases = registry.aliases()
+    family = aliases.get(family.lower(), family.lower())
     if family not in families():
         import difflib
 
-        pool = list(families()) + list(ALIASES)
+        pool = list(families()) + list(aliases)
         raise UnknownPlatformError(raw, difflib.get_close_matches(family, pool, n=3, cutoff=0.5))
     if not device:
         return family
-    if family not in ("onnxruntime", "openvino", "qualcomm", *EXTRA_FAMILIES) or not _DEVICE.match(device):
+    spelled = registry.get(family).device_spelling(device) if _DEVICE.match(device) else None
+    if not spelled:
         raise UnknownPlatformError(raw, [family])
-    if family == "onnxruntime":
-        return f"onnxruntime:{execution_provider(device)}"
-    return f"{family}:{device.upper() if family == 'openvino' else device.lower()}"
+    return f"{family}:{spelled}"
 
 
 def families() -> tuple[str, ...]:
-    """Built-in families, then those other plugins registered."""
-    return FAMILIES + tuple(EXTRA_FAMILIES)
+    """Every registered platform family: the built-in ones, then those plugins registered."""
+    return registry.families()
 
 
 def execution_provider(device: str) -> str:
@@ -101,5 +81,5 @@ def execution_provider(device: str) -> str:
 def runtime_and_device(name: str) -> tuple[str, str]:
     """The runtime and device a canonical platform name runs on."""
     family, _, device = name.partition(":")
-    runtime, default = RUNTIME_OF.get(family) or EXTRA_FAMILIES[family]
-    return runtime, device or default
+    spec = registry.get(family)
+    return spec.runtime, device or spec.default_device

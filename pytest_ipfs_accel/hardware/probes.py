@@ -1,7 +1,8 @@
-"""One probe per platform family: what is really there, and if not, why.
+"""Probes of the built-in torch, ONNX Runtime and OpenVINO platforms: what is really there, and if not, why.
 
-Each probe takes the canonical platform name and returns a Platform. Probes
-import their runtime lazily; a missing package is an absence, never an error.
+Each probe takes the canonical platform name and returns a Platform; the PlatformSpecs in
+``pytest_ipfs_accel.platforms`` name them (QNN's is in ``qnn_probe``, the browsers' in
+``browser.probe``). Probes import their runtime lazily; a missing package is an absence, never an error.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import platform as _host
 
+from pytest_ipfs_accel.hardware import registry
 from pytest_ipfs_accel.hardware.platform import Platform, runtime_and_device
 
 
@@ -22,14 +24,17 @@ def _present(name: str, reason: str, **details: str) -> Platform:
     return Platform(name, runtime, device, True, reason, details=details)
 
 
-def _missing(package: str, extra: str) -> str:
-    return f"python package {package!r} is not installed (pip install 'pytest-ipfs-accel[{extra}]')"
+def _missing(package: str, name: str) -> str:
+    """The absence of ``package``, with the install command of the platform's extra (its spec's ``extra``)."""
+    extra = registry.get(name).extra
+    fix = f" (pip install 'pytest-ipfs-accel[{extra}]')" if extra else ""
+    return f"python package {package!r} is not installed{fix}"
 
 
 def probe_cpu(name: str) -> Platform:
     """torch on the host CPU; only checks that torch is importable (cheap)."""
     if importlib.util.find_spec("torch") is None:
-        return _absent(name, _missing("torch", "torch"))
+        return _absent(name, _missing("torch", name))
     return _present(name, f"torch on {cpu_model()} ({_host.machine()})")
 
 
@@ -54,7 +59,7 @@ def _torch():
 def probe_cuda(name: str) -> Platform:
     """NVIDIA GPUs through a CUDA build of torch."""
     if importlib.util.find_spec("torch") is None:
-        return _absent(name, _missing("torch", "torch"))
+        return _absent(name, _missing("torch", name))
     torch = _torch()
     if getattr(torch.version, "hip", None):
         return _absent(name, f"torch {torch.__version__} is a ROCm build; use --ipfs-hw=rocm")
@@ -68,7 +73,7 @@ def probe_cuda(name: str) -> Platform:
 def probe_rocm(name: str) -> Platform:
     """AMD GPUs through a ROCm build of torch (exposed as torch's "cuda" device)."""
     if importlib.util.find_spec("torch") is None:
-        return _absent(name, _missing("torch", "torch"))
+        return _absent(name, _missing("torch", name))
     torch = _torch()
     hip = getattr(torch.version, "hip", None)
     if not hip:
@@ -81,7 +86,7 @@ def probe_rocm(name: str) -> Platform:
 def probe_mps(name: str) -> Platform:
     """Apple GPUs through torch's Metal backend."""
     if importlib.util.find_spec("torch") is None:
-        return _absent(name, _missing("torch", "torch"))
+        return _absent(name, _missing("torch", name))
     torch = _torch()
     if not torch.backends.mps.is_available():
         return _absent(name, f"torch.backends.mps.is_available() is False (torch {torch.__version__} on {_host.system()})")
@@ -91,7 +96,7 @@ def probe_mps(name: str) -> Platform:
 def probe_onnxruntime(name: str) -> Platform:
     """ONNX Runtime with the execution provider the name asks for."""
     if importlib.util.find_spec("onnxruntime") is None:
-        return _absent(name, _missing("onnxruntime", "onnx"))
+        return _absent(name, _missing("onnxruntime", name))
     import onnxruntime
 
     _, provider = runtime_and_device(name)
@@ -105,7 +110,7 @@ def probe_onnxruntime(name: str) -> Platform:
 def probe_openvino(name: str) -> Platform:
     """OpenVINO on the device the name asks for (CPU by default)."""
     if importlib.util.find_spec("openvino") is None:
-        return _absent(name, _missing("openvino", "openvino"))
+        return _absent(name, _missing("openvino", name))
     import openvino
 
     _, device = runtime_and_device(name)
@@ -114,31 +119,3 @@ def probe_openvino(name: str) -> Platform:
         return _absent(name, f"openvino {openvino.__version__}: device {device!r} not in "
                              f"Core().available_devices {devices}")
     return _present(name, f"openvino {openvino.__version__} {device}", devices=",".join(devices))
-
-
-def _probe_qualcomm(name: str) -> Platform:
-    """Qualcomm QNN through the onnxruntime-qnn plugin EP (see hardware/qnn_probe.py; imported lazily)."""
-    from pytest_ipfs_accel.hardware.qnn_probe import probe_qualcomm
-
-    return probe_qualcomm(name)
-
-
-def probe_browser(name: str) -> Platform:
-    """wasm / WebGPU / WebNN through onnxruntime-web in headless Chromium (launched, asked, cached)."""
-    from pytest_ipfs_accel.browser.probe import probe_platform
-
-    return probe_platform(name)
-
-
-PROBES = {
-    "cpu": probe_cpu,
-    "cuda": probe_cuda,
-    "rocm": probe_rocm,
-    "mps": probe_mps,
-    "onnxruntime": probe_onnxruntime,
-    "openvino": probe_openvino,
-    "qualcomm": _probe_qualcomm,
-    "webgpu": probe_browser,
-    "webnn": probe_browser,
-    "wasm": probe_browser,
-}

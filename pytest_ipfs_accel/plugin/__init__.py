@@ -38,7 +38,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_expectation_options(parser)
 
 
+def register_platforms(config: pytest.Config) -> None:
+    """Add what ``pytest_ipfs_platforms`` hooks return to the platform registry, once per config."""
+    if config.stash.get(_PLATFORMS_ADDED, False):
+        return
+    config.stash[_PLATFORMS_ADDED] = True
+    from pytest_ipfs_accel.hardware import registry
+
+    for returned in config.hook.pytest_ipfs_platforms(config=config):
+        try:
+            specs = list(returned or ())
+            registry.add(specs, "a pytest_ipfs_platforms hook")
+        except TypeError as exc:
+            raise pytest.UsageError(f"{exc}; return a list of pytest_ipfs_accel.hardware.PlatformSpec") from None
+        config.add_cleanup(lambda specs=specs: registry.discard(specs))  # an in-process rerun starts clean
+
+
+_PLATFORMS_ADDED = pytest.StashKey[bool]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    register_platforms(config)  # before --ipfs-hw is read: a conftest's platform is a known name
     for marker in MARKER_HELP:
         config.addinivalue_line("markers", marker)
     cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
@@ -104,6 +124,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--ipfs-emit=DIR``: write the generated modules and exit without running them."""
+    register_platforms(config)
     cfg = options.from_pytest(config)
     if cfg.emit is None:
         return None

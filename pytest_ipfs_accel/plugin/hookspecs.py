@@ -14,3 +14,14 @@ def pytest_ipfs_modify_matrix(config: pytest.Config, matrix: list) -> None:
     ``Target(platform, precision, batch_size)``. Remove targets to drop items,
     append them to add items; a module left with no kinds is not generated.
     """
+
+
+@pytest.hookspec
+def pytest_ipfs_platforms(config: pytest.Config) -> list:
+    """Return platforms to add: a list of ``pytest_ipfs_accel.hardware.PlatformSpec`` (or None).
+
+    Called once per process at configure, before ``--ipfs-hw`` is read, so a ``conftest.py`` can add
+    a platform (or replace a built-in one of the same name). A platform that should exist outside
+    pytest too (``ipfs-accel hw``, ``skill --cross-platform``, ``templates validate``) is better
+    declared as an entry point in the ``pytest_ipfs_accel.platforms`` group of its distribution.
+    """

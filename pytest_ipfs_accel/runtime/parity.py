@@ -1,4 +1,5 @@
-"""Parity: one tolerance table, and a comparison that explains itself in one line.
+"""Parity: the tolerance of a runtime and precision (from the PlatformSpecs), and a comparison that
+explains itself in one line.
 
 An element passes when ``|actual - reference| <= atol + rtol * |reference|``
 (numpy ``allclose`` semantics). Integer and bool outputs must match exactly.
@@ -6,49 +7,61 @@ An element passes when ``|actual - reference| <= atol + rtol * |reference|``
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy
 
-#: (runtime, precision) -> (atol, rtol), against torch cpu fp32 on the same inputs.
-#: Measured on the 14 key tiny models (models.registry.KEY_MODELS, seed 0) with torch 2.13,
-#: onnxruntime 1.32, openvino 2026.4.1 on an AMD EPYC (avx512_bf16). "t" below is the
-#: smallest atol = rtol that passes. xclip sets most bounds: its seed-0 text_embeds
-#: (a re-normalized sum) is ill-conditioned, 10-50x worse than the other 13 models.
-TOLERANCES: dict[tuple[str, str], tuple[float, float]] = {
-    # cpu vs itself is bit-identical; cuda/mps fp32 run other kernels, so ORT's bound.
-    ("torch", "fp32"): (2e-4, 2e-4),
-    # t <= 4.7e-3 for 13 models (wav2vec2 worst), xclip 4.5e-2; fp16 eps is 9.8e-4.
-    ("torch", "fp16"): (1e-1, 1e-1),
-    # t <= 2.5e-2 for 13 models (llava worst), xclip 1.0e-1; bf16 eps is 7.8e-3.
-    ("torch", "bf16"): (2e-1, 2e-1),
-    # t <= 2e-6 for 13 models, xclip 1.0e-4 (other input seeds: 4e-6): 2x margin.
-    ("onnxruntime", "fp32"): (2e-4, 2e-4),
-    # t <= 3e-6 (xclip); 1e-3 leaves room for GPU/NPU plugins' fp32 kernels.
-    ("openvino", "fp32"): (1e-3, 1e-3),
-    # bf16 hint: t <= 2.4e-2 for 13 models (detr worst), xclip 8.2e-2.
-    ("openvino", "bf16"): (2e-1, 2e-1),
-    # The CPU plugin runs an f16 hint as bf16 where it has no f16 compute (measured here:
-    # Runner.info["inference_precision"] == "bf16", identical numbers), so bf16's bound.
-    ("openvino", "fp16"): (2e-1, 2e-1),
-    # Qualcomm QNN HTP (onnxruntime-qnn 2.7.0 simulator, soc_model 60) computes float graphs in
-    # fp16 whatever the asked precision: bert max |diff| 4.8e-3 (|ref| <= 3.3); torch fp16's bound.
-    ("qnn", "fp32"): (1e-1, 1e-1),
-    ("qnn", "fp16"): (1e-1, 1e-1),
-    # onnxruntime-web 1.30 in headless Chromium, bert seed 0: wasm max |diff| 7.2e-7, webnn (cpu,
-    # TFLite/XNNPACK) 4.8e-7; matmul/MLP graphs on webgpu (SwiftShader) 1.5e-6: ORT's bound.
-    ("browser", "fp32"): (2e-4, 2e-4),
-}
+from pytest_ipfs_accel.hardware import registry
 
 
 def tolerance(runtime: str, precision: str) -> tuple[float, float]:
-    """``(atol, rtol)`` for ``runtime`` at ``precision``; ValueError for unknown pairs."""
-    try:
-        return TOLERANCES[(runtime, precision)]
-    except KeyError:
-        known = ", ".join(f"{r}/{p}" for r, p in sorted(TOLERANCES))
-        raise ValueError(f"no tolerance for {runtime}/{precision}; known: {known}") from None
+    """``(atol, rtol)`` for ``runtime`` at ``precision``, from the PlatformSpecs the runtime serves
+    (``pytest_ipfs_accel.platforms`` for the built-ins); ValueError for unknown pairs."""
+    found = _legacy.get((runtime, precision))
+    for spec in registry.for_runtime(runtime):
+        found = found or spec.tolerance(precision)
+    if found is None:
+        known = ", ".join(f"{r}/{p}" for r, p in sorted(_pairs()))
+        raise ValueError(f"no tolerance for {runtime}/{precision}; known: {known}")
+    return found
+
+
+def _pairs() -> set[tuple[str, str]]:
+    return {(s.runtime, p) for s in registry.specs() for p in s.tolerances} | set(_legacy)
+
+
+#: (runtime, precision) -> (atol, rtol) written through the deprecated ``TOLERANCES[...] = ...``.
+_legacy: dict[tuple[str, str], tuple[float, float]] = {}
+
+
+class _Tolerances(MutableMapping):
+    """Deprecated view ``TOLERANCES[(runtime, precision)]``: reads the specs; a write warns and still counts."""
+
+    def __getitem__(self, key: tuple[str, str]) -> tuple[float, float]:
+        try:
+            return tolerance(*key)
+        except ValueError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key: tuple[str, str], value: tuple[float, float]) -> None:
+        warnings.warn("TOLERANCES[...] = ... is deprecated: put tolerances={precision: (atol, rtol)} on the "
+                      "PlatformSpec", DeprecationWarning, stacklevel=2)
+        _legacy[key] = value
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        del _legacy[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(sorted(_pairs()))
+
+    def __len__(self) -> int:
+        return len(_pairs())
+
+
+TOLERANCES = _Tolerances()
 
 
 @dataclass

@@ -7,7 +7,7 @@ found in its syntax tree and is never rendered; the others render only in the ge
 (jinja2's ``ImmutableSandboxedEnvironment``), where such access fails instead of running. Every problem is a :class:`Problem` printed as ``file:line: message``. A tests module template
 (``tests/*.py.j2``, ``tests/models/*.py.j2``) is rendered for bert on cpu, onnxruntime and openvino
 with every kind, and the output must parse with :func:`ast.parse`; a skill template is rendered for
-bert on every platform family.
+bert on every registered platform family (plugins' included).
 """
 
 from __future__ import annotations
@@ -270,12 +270,13 @@ def _render_tests(env, s: Source) -> list[Problem]:
 
 
 def _render_skill(env, s: Source) -> list[Problem]:
-    from pytest_ipfs_accel.hardware import FAMILIES
+    from pytest_ipfs_accel.hardware import families
     from pytest_ipfs_accel.models.registry import resolve
     from pytest_ipfs_accel.templatedb.scaffold import skill_context
 
+    platforms = families()  # every registered platform: the built-ins and those installed plugins add
     try:
-        text = env.get_template(s.name).render(**skill_context(resolve(SAMPLE_MODEL), FAMILIES, s.name))
+        text = env.get_template(s.name).render(**skill_context(resolve(SAMPLE_MODEL), platforms, s.name))
     except Exception as exc:  # noqa: BLE001
         return [_where(exc, s)]
-    return _parse_rendered(s, text, f"skill module (sample: {SAMPLE_MODEL})")
+    return _parse_rendered(s, text, f"skill module (sample: {SAMPLE_MODEL} on {', '.join(platforms)})")

@@ -49,7 +49,7 @@ def test_unknown_runtime_lists_known_ones() -> None:
 
 
 def test_registered_backend_with_missing_module_is_a_bug_not_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(base._REGISTRY, "broken", "pytest_ipfs_accel.backends.no_such_module:X")
+    monkeypatch.setitem(base._LEGACY, "broken", "pytest_ipfs_accel.backends.no_such_module:X")
     with pytest.raises(ModuleNotFoundError):
         get_backend("broken")
 
@@ -81,7 +81,7 @@ def test_describe_skips_location_boilerplate() -> None:
 
 
 def test_export_error_names_step() -> None:
-    err = ExportError.at("OV compile", RuntimeError("unsupported layout"))
+    err = ExportError.at(base.Step.COMPILE, "OV compile", RuntimeError("unsupported layout"))
     assert str(err) == "OV compile: RuntimeError: unsupported layout"
-    assert err.step == "OV compile"
+    assert err.step is base.Step.COMPILE
     assert not issubclass(ExportError, BackendUnavailable)
