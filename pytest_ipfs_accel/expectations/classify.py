@@ -68,11 +68,12 @@ STEP_CLASSES = {Step.EXPORT: "export", Step.CONVERT: "export", Step.COMPILE: "co
 
 
 def step_class(step: Step | str) -> str:
-    """``ExportError.step`` -> ``export``, ``compile`` or ``runtime`` (anything that is not a Step: ``export``)."""
+    """``ExportError.step`` -> ``export``, ``compile`` or ``runtime``; a class name given as the step (a
+    generator's ``GenerationError.step``) is itself; anything else is ``export``."""
     try:
         return STEP_CLASSES[Step(step)]
     except ValueError:
-        return "export"
+        return step if step in STEP_CLASSES.values() else "export"
 
 
 def timed_out(exc: BaseException) -> bool:

@@ -18,7 +18,7 @@ from pytest_ipfs_accel.expectations.summary import lines
 
 @pytest.mark.parametrize(("step", "expected"), [
     (Step.EXPORT, "export"), (Step.CONVERT, "export"), (Step.COMPILE, "compile"), (Step.FIRST_RUN, "runtime"),
-    ("compile", "compile"), ("first run", "runtime"),
+    ("compile", "compile"), ("first run", "runtime"), ("runtime", "runtime"), ("checkpoint", "export"),
 ])
 def test_export_steps_map_to_classes(step: Step, expected: str) -> None:
     assert step_class(step) == expected
