@@ -38,8 +38,9 @@ class Comparator:
     """Collects this run's benchmark stats from reports and compares them with the baseline runs."""
 
     def __init__(self, config: pytest.Config, path: Path, ref: str, threshold: float | None,
-                 any_machine: bool = False) -> None:
+                 any_machine: bool = False, recorder: Any = None) -> None:
         self.config = config
+        self.recorder = recorder  # plugin.recorder.Recorder (this run's id, row and writer), or None
         self.path = path
         self.ref = ref
         self.threshold = threshold
@@ -53,7 +54,6 @@ class Comparator:
         self.current: dict[str, dict[str, Any]] = {}
         self.results: list[gate.Comparison] = []
         self._per_item = gate.expectation_slowdowns(None)
-        self._is_worker = hasattr(config, "workerinput")
 
     @property
     def found(self) -> list[gate.Comparison]:
@@ -70,12 +70,12 @@ class Comparator:
 
     @pytest.hookimpl(trylast=True)  # after the recorder opened the database and wrote this run's row
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if self._is_worker or self.config.option.collectonly:
+        if self.config.option.collectonly:
             return
         from pytest_ipfs_accel.store import queries
         from pytest_ipfs_accel.store.schema import StoreError
 
-        recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
+        recorder = self.recorder
         run = getattr(recorder, "run", None)
         current = getattr(recorder, "run_id", None)
         import json
@@ -100,7 +100,7 @@ class Comparator:
             self.machine_changed = gate.machine_change(self.baseline, run.machine_id, fingerprint)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self._is_worker or report.when != "call":
+        if report.when != "call":
             return
         from pytest_ipfs_accel.plugin import wire
 
@@ -109,14 +109,14 @@ class Comparator:
             self.current[report.nodeid] = record
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self._is_worker or self.baseline is None:
+        if self.baseline is None:
             return
         self.results = gate.compare(self.current, self.baseline, self.threshold, self._per_item, self.cores)
         if not self.failing:
             return
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = REGRESSION_EXIT
-        recorder = self.config.pluginmanager.get_plugin("ipfs-accel-recorder")
+        recorder = self.recorder
         writer = getattr(recorder, "writer", None)
         if writer is not None:
             for c in self.found:
@@ -186,14 +186,16 @@ def _expectations(config: pytest.Config) -> Any:
         raise pytest.UsageError(str(exc)) from None
 
 
-def register(config: pytest.Config) -> None:
-    """Validate the benchmark options and, when asked for, register the Comparator."""
+def register(config: pytest.Config, recorder: Any = None) -> Comparator | None:
+    """Validate the benchmark options and, when asked for, register the Comparator (returned)."""
     from pytest_ipfs_accel.plugin.store_options import db_path
 
     bench_options.validate(config)
     ref = bench_options.compare_ref(config)
-    if ref is None or config.pluginmanager.has_plugin(_PLUGIN_NAME):
-        return
+    if ref is None:
+        return None
+    if config.pluginmanager.has_plugin(_PLUGIN_NAME):
+        return config.pluginmanager.get_plugin(_PLUGIN_NAME)
     try:
         gate.parse_ref(ref)
     except gate.GateError as exc:
@@ -202,5 +204,7 @@ def register(config: pytest.Config) -> None:
     if path is None:
         raise pytest.UsageError(f"{_option_name(config, ref).split('=')[0]} needs the results database; "
                                 "drop --ipfs-db=none.")
-    config.pluginmanager.register(Comparator(config, path, ref, bench_options.threshold(config),
-                                             bench_options.any_machine(config)), _PLUGIN_NAME)
+    comparator = Comparator(config, path, ref, bench_options.threshold(config), bench_options.any_machine(config),
+                            recorder)
+    config.pluginmanager.register(comparator, _PLUGIN_NAME)
+    return comparator

@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_ipfs_accel.files import FileWriteError
 from pytest_ipfs_accel.plugin.report_options import report_path
 
-RECORDER = "ipfs-accel-recorder"
-COMPARATOR = "ipfs-accel-compare"
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 class ReportPlugin:
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, recorder: Any = None, comparator: Any = None) -> None:
         self.config = config
+        self.recorder = recorder  # plugin.recorder.Recorder, or None (--ipfs-db=none)
+        self.comparator = comparator  # plugin.gate.Comparator, or None (no --ipfs-compare)
         self.path = report_path(config)  # a bad suffix is a UsageError now, at configure time
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if hasattr(self.config, "workerinput") or self.config.option.collectonly:
+        if self.config.option.collectonly:
             return
         summary = os.environ.get(STEP_SUMMARY) or None
-        recorder = self.config.pluginmanager.get_plugin(RECORDER)
+        recorder = self.recorder
         writer = getattr(recorder, "writer", None)
 
         def warn(text: str) -> None:
@@ -54,7 +55,7 @@ class ReportPlugin:
         except StoreError as exc:
             warn(f"no report: {exc}")
             return
-        attach_comparison(data, self.config.pluginmanager.get_plugin(COMPARATOR))
+        attach_comparison(data, self.comparator)
         terminal.write(terminalreporter, data)
         if self.path is not None:
             try:

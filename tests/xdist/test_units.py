@@ -102,7 +102,7 @@ def test_scheduler_groups_by_model_and_routes_by_platform(pytestconfig):
     (["-n", "2"], "each", "model", False),          # only replaces the load scheduler
 ])
 def test_model_scheduling_only_replaces_xdists_default(monkeypatch, args, dist, choice, expected):
-    from pytest_ipfs_accel.plugin.distributed import wants_model_scheduling
+    from pytest_ipfs_accel.plugin.controller import wants_model_scheduling
 
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     config = SimpleNamespace(option=SimpleNamespace(ipfs_dist=choice, dist=dist),
