@@ -22,7 +22,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from pytest_ipfs_accel.plugin.distributed import addoptions as add_dist_options
+    from pytest_ipfs_accel.plugin.run_settings import addoptions as add_dist_options
     from pytest_ipfs_accel.plugin.expectations import addoptions as add_expectation_options
     from pytest_ipfs_accel.plugin.report_options import addoptions as add_report_options
     from pytest_ipfs_accel.plugin.accelerator import addoptions as add_accelerator_options
@@ -78,30 +78,39 @@ def pytest_configure(config: pytest.Config) -> None:
         with usage_errors():
             specs = resolve_models(cfg)
         refuse_real_files(config.rootpath, specs)
-        _register_run_plugins(config)
+        recorder = _register_run_plugins(config)
         from pytest_ipfs_accel.plugin.distributed import register as register_dist
 
-        register_dist(config)  # here, not trylast: it must run before pytest-benchmark's configure
+        # here, not trylast: it must run before pytest-benchmark's configure
+        register_dist(config, getattr(recorder, "run_id", None))
 
 
-def _register_run_plugins(config: pytest.Config) -> None:
-    """The store recorder, the regression gate and the reports: only for runs that generate tests."""
+def _register_run_plugins(config: pytest.Config):
+    """The store recorder, the regression gate and the reports: only for runs that generate tests.
+    Each gets the plugins it reads when it is built; returns the recorder (None: ``--ipfs-db=none``)."""
     from pytest_ipfs_accel.plugin.report import ReportPlugin
     from pytest_ipfs_accel.plugin.gate import register as register_compare
+    from pytest_ipfs_accel.plugin.run_settings import is_worker
 
-    _register_recorder(config)
-    register_compare(config)  # validates the benchmark options; compares with a baseline when asked
-    config.pluginmanager.register(ReportPlugin(config), "ipfs-accel-report")
+    recorder = _register_recorder(config)
+    if is_worker(config):
+        return recorder  # a worker's reports travel to the controller, which compares and reports
+    comparator = register_compare(config, recorder)  # validates the benchmark options; compares when asked
+    config.pluginmanager.register(ReportPlugin(config, recorder, comparator), "ipfs-accel-report")
+    return recorder
 
 
-def _register_recorder(config: pytest.Config) -> None:
+def _register_recorder(config: pytest.Config):
     """Store results in DuckDB unless ``--ipfs-db=none`` (duckdb is imported only when it opens)."""
     from pytest_ipfs_accel.plugin.store_options import db_path
     from pytest_ipfs_accel.plugin.recorder import Recorder
 
     path = db_path(config)
-    if path is not None:
-        config.pluginmanager.register(Recorder(config, path), "ipfs-accel-recorder")
+    if path is None:
+        return None
+    recorder = Recorder(config, path)
+    config.pluginmanager.register(recorder, "ipfs-accel-recorder")
+    return recorder
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
