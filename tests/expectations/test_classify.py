@@ -18,11 +18,18 @@ from pytest_ipfs_accel.expectations.summary import lines
 
 @pytest.mark.parametrize(("step", "expected"), [
     (Step.EXPORT, "export"), (Step.CONVERT, "export"), (Step.COMPILE, "compile"), (Step.FIRST_RUN, "runtime"),
-    ("compile", "compile"), ("first run", "runtime"), ("runtime", "runtime"), ("checkpoint", "export"),
+    ("compile", "compile"), ("first run", "runtime"),
 ])
 def test_export_steps_map_to_classes(step: Step, expected: str) -> None:
     assert step_class(step) == expected
     assert of_exception(ExportError("x", step=step)) == expected
+
+
+@pytest.mark.parametrize(("step", "expected"), [("runtime", "runtime"), ("compile", "compile"),
+                                               ("checkpoint", "export")])
+def test_a_generators_step_names_its_class(step: str, expected: str) -> None:
+    """``GenerationError.step`` is a failure class word (or ``checkpoint``: an export)."""
+    assert step_class(step) == expected
 
 
 def test_every_step_has_a_class_and_words_are_not_searched() -> None:
