@@ -81,7 +81,7 @@ def _split(raw: str | None) -> list[str]:
 
 def platforms(raw: str | None) -> list[str]:
     """``-p`` -> canonical platform names; ``all`` = every family; none = the GeneratorConfig default."""
-    from pytest_ipfs_accel.config import GeneratorConfig
+    from pytest_ipfs_accel.seed_compat import GeneratorConfig
     from pytest_ipfs_accel.hardware import UnknownPlatformError, canonical
     from pytest_ipfs_accel.hardware.platform import families
 
@@ -214,7 +214,7 @@ def _to_stdout(files: dict[str, str]) -> int:
 
 
 def run_key_tests(args: argparse.Namespace) -> int:
-    from pytest_ipfs_accel.config import GeneratorConfig
+    from pytest_ipfs_accel.seed_compat import GeneratorConfig
 
     models = architectures(",".join(args.model)) if args.model else architectures(GeneratorConfig.get_key_model_types())
     out = Path(args.output or GeneratorConfig.DEFAULT_OUTPUT_DIR).expanduser()
