@@ -10,13 +10,19 @@ import sys
 import pytest
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}  # as the cli fixture uses
+
+
+def _ipfs_emit(folder, *options: str) -> None:
+    """``pytest OPTIONS --ipfs-emit=emitted`` in ``folder``, as a user runs it."""
+    emitted = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *options, "--ipfs-emit=emitted"],
+                             cwd=folder, env=ENV, capture_output=True, text=True, timeout=300)
+    assert emitted.returncode == 0, emitted.stdout + emitted.stderr
+
+
 def test_tests_equal_ipfs_emit_byte_for_byte(tmp_path, cli):
     gen = cli("generate", "tests", "-g", "bert", "-p", "cpu,cuda,openvino", "-o", "test_bert.py", cwd=tmp_path)
     assert gen.returncode == 0, gen.stderr
-    emitted = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ipfs-models=bert",
-                              "--ipfs-hw=cpu,cuda,openvino", "--ipfs-emit=emitted"], cwd=tmp_path, env=ENV,
-                             capture_output=True, text=True, timeout=300)
-    assert emitted.returncode == 0, emitted.stdout + emitted.stderr
+    _ipfs_emit(tmp_path, "--ipfs-models=bert", "--ipfs-hw=cpu,cuda,openvino")
     assert (tmp_path / "test_bert.py").read_bytes() == (tmp_path / "emitted" / "test_bert.py").read_bytes()
 
 
@@ -121,10 +127,7 @@ def test_local_model_dir_is_what_ipfs_emit_writes(tmp_path, cli):
     _model_dir(tmp_path / "my_model")
     gen = cli("generate", "tests", "-g", "./my_model", "-p", "cpu", "-o", "gen", cwd=tmp_path)
     assert gen.returncode == 0, gen.stderr
-    emitted = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ipfs-models=./my_model",
-                              "--ipfs-hw=cpu", "--ipfs-emit=emitted"], cwd=tmp_path, env=ENV,
-                             capture_output=True, text=True, timeout=300)
-    assert emitted.returncode == 0, emitted.stdout + emitted.stderr
+    _ipfs_emit(tmp_path, "--ipfs-models=./my_model", "--ipfs-hw=cpu")
     source = (tmp_path / "gen" / "test_my_model.py").read_text()
     assert source == (tmp_path / "emitted" / "test_my_model.py").read_text()
     assert f"path={str(tmp_path / 'my_model')!r}" in source and "source='path'" in source
