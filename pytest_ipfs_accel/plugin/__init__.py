@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     register_platforms(config)  # before --ipfs-hw is read: a conftest's platform is a known name
     for marker in MARKER_HELP:
         config.addinivalue_line("markers", marker)
-    cfg = config.stash[RUN_CONFIG] = options.from_pytest(config)
+    cfg = _run_config(config)
     from pytest_ipfs_accel.plugin.bench_options import timing_settings
     from pytest_ipfs_accel.runtime.bench import TIMING
 
@@ -83,6 +83,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
         # here, not trylast: it must run before pytest-benchmark's configure
         register_dist(config, getattr(recorder, "run_id", None))
+
+
+def _run_config(config: pytest.Config) -> options.RunConfig:
+    """The options resolved once into the stashed RunConfig (``pytest_cmdline_main`` comes first)."""
+    if RUN_CONFIG not in config.stash:
+        config.stash[RUN_CONFIG] = options.from_pytest(config)
+    return config.stash[RUN_CONFIG]
 
 
 def _register_run_plugins(config: pytest.Config):
@@ -134,7 +141,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--ipfs-emit=DIR``: write the generated modules and exit without running them."""
     register_platforms(config)
-    cfg = options.from_pytest(config)
+    cfg = _run_config(config)
     if cfg.emit is None:
         return None
     if not cfg.active:

@@ -33,14 +33,16 @@ def usage_errors() -> Iterator[None]:
 def planned_sources(cfg: RunConfig, config: pytest.Config) -> dict[str, Rendered]:
     """The run's rendered modules: the plan (with the controller's platform list on an xdist
     worker, edited by ``pytest_ipfs_modify_matrix``) rendered; problems are usage errors."""
-    from pytest_ipfs_accel.generate import pipeline
+    # ``from module import name`` (not ``from package import module``): the same module object as
+    # usage_errors() catches from, also after pytester's in-process runs drop and re-import modules
+    from pytest_ipfs_accel.generate.pipeline import plan, sources
     from pytest_ipfs_accel.plugin.capabilities import collection_platforms
 
     def modify(matrix) -> None:
         config.hook.pytest_ipfs_modify_matrix(config=config, matrix=matrix)
 
     with usage_errors():
-        return pipeline.sources(cfg, pipeline.plan(cfg, collection_platforms(), modify))
+        return sources(cfg, plan(cfg, collection_platforms(), modify))
 
 
 class GeneratedModule(pytest.Module):

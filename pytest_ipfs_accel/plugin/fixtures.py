@@ -18,9 +18,11 @@ def ipfs_artifacts(request: pytest.FixtureRequest):
     """
     from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 
+    from pytest_ipfs_accel.plugin import RUN_CONFIG
+
     config = request.config
-    disabled = config.getoption("ipfs_no_cache", None) or config.getini("ipfs_no_cache")
-    if disabled or getattr(config, "cache", None) is None:
+    run = config.stash.get(RUN_CONFIG, None)
+    if (run is not None and not run.use_cache) or getattr(config, "cache", None) is None:
         return ArtifactCache(None)
     try:
         cache, problem = ArtifactCache.at(config.cache.mkdir("ipfs-accel-artifacts"))
