@@ -16,7 +16,9 @@ from pathlib import Path
 KINDS = ("load", "forward", "parity", "batch", "benchmark")
 #: Generated when no kinds are asked for; ``--benchmark-only`` alone asks for ``benchmark``.
 DEFAULT_KINDS = ("load", "forward", "parity", "batch")
-PRECISIONS = ("fp32", "fp16", "bf16")
+#: int8 = weights + activations (static QDQ / nncf.quantize), int8-dynamic = dynamic activations,
+#: int8-weights / int4 = weight-only (backends.precision); a platform runs those its PlatformSpec lists.
+PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int8-dynamic", "int8-weights", "int4")
 #: Largest batch size accepted: inputs are synthesized row by row, and the row seeds stay in range.
 MAX_BATCH_SIZE = 4096
 #: Seeds are 0..2**32-1: what numpy accepts too, and seed + row stays within torch's 64-bit range.

@@ -1,4 +1,5 @@
-"""ONNX Runtime: static-shape ONNX export (cached), one session on one execution provider."""
+"""ONNX Runtime: static-shape ONNX export (cached; fp16 / int8 / int4 made by ORT's own tools), one session on
+one execution provider."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import onnxruntime
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
 from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_export import SplitInputs
-from pytest_ipfs_accel.backends.ort_session import OrtRunner, OrtSessionBackend, executed_on, node_providers
+from pytest_ipfs_accel.backends.ort_session import (
+    OrtRunner,
+    OrtSessionBackend,
+    executed_on,
+    node_providers,
+    require_precision,
+)
 from pytest_ipfs_accel.host.threads import thread_budget
 
 CPU_EP = "CPUExecutionProvider"
@@ -42,7 +49,8 @@ class OnnxRuntimeBackend(OrtSessionBackend):
         info = RunnerInfo(self.runtime, onnxruntime.__version__, device=session.get_providers()[0], requested=device,
                           precision=precision, extra=dict(exported))
         runner = OrtRunner(session, example, info)
-        info.executed_on = executed_on(session, lambda: runner(example_inputs))
+        info.executed_on = executed_on(session, lambda: runner(example_inputs), info)
+        require_precision(info, precision, f"onnxruntime {info.device}")
         return runner
 
 

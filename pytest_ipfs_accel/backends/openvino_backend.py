@@ -1,6 +1,7 @@
 """OpenVINO: ``convert_model`` from torch (IR cached on disk), ``compile_model`` per device.
 
-Precision is a compile-time hint, so one fp32 IR serves every precision. fp32
+Float precisions are a compile-time hint, so one fp32 IR serves fp32/fp16/bf16; int8 and int4 IRs
+are made from it by NNCF (:mod:`.openvino_quantize`) and cached. fp32
 must be asked for explicitly: on AMX/avx512_bf16 CPUs the default hint is bf16.
 Known crash (OpenVINO 2026.4, CPU): the bf16 hint with ``INFERENCE_NUM_THREADS=1``
 SIGFPEs inside ``compile_model`` for decoder LMs; this backend sets a thread count (an
@@ -19,6 +20,7 @@ import numpy
 import openvino
 import torch
 
+from pytest_ipfs_accel.backends import openvino_quantize
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
 from pytest_ipfs_accel.backends.info import RunnerInfo
@@ -30,10 +32,11 @@ from pytest_ipfs_accel.backends.onnx_export import (
     quiet,
     split_inputs,
 )
+from pytest_ipfs_accel.backends.onnx_quantize import artifact_mb, calibration_inputs
 from pytest_ipfs_accel.host.threads import thread_budget
 
-#: Our precision names -> OpenVINO ``INFERENCE_PRECISION_HINT`` values.
-PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+#: Our precision names -> OpenVINO ``INFERENCE_PRECISION_HINT`` values (NNCF-made IRs compile with f32).
+PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16", "int8": "f32", "int8-weights": "f32", "int4": "f32"}
 
 
 class OpenVINORunner:
@@ -77,6 +80,10 @@ class OpenVINOBackend:
             lambda p: _convert(FlatOutputs(loaded.model, example), example, p),
         )
         convert_s = time.perf_counter() - started
+        quantized: dict[str, str] = {"artifact_mb": f"{artifact_mb(path):.3f}"}
+        if precision in openvino_quantize.RECIPES:
+            path, quantized = openvino_quantize.derived_ir(
+                path, openvino_quantize.RECIPES[precision], cache, lambda: _calibration(loaded, example))
         started = time.perf_counter()
         compiled = _compile(core, str(path), device, PRECISION_HINTS[precision])
         if len(compiled.inputs) != len(example.names):  # the runner feeds positionally
@@ -88,8 +95,17 @@ class OpenVINOBackend:
                               "device_name": str(core.get_property(device, "FULL_DEVICE_NAME")),
                               "inference_precision": compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
                               "artifact": str(path), "cache": "hit" if reused else "miss",
-                              "export_s": f"{convert_s:.3f}", "compile_s": f"{time.perf_counter() - started:.3f}"})
+                              "export_s": f"{convert_s:.3f}", "compile_s": f"{time.perf_counter() - started:.3f}",
+                              **quantized})
+        executed, layers = openvino_quantize.executed_precision(compiled)
+        if executed:
+            info["executed_precision"], info["compute_layers"] = executed, layers
         return OpenVINORunner(compiled, example, info)
+
+
+def _calibration(loaded: Any, example: SplitInputs) -> list[list[numpy.ndarray]]:
+    """The seeded calibration inputs ONNX Runtime's static int8 uses, as positional lists."""
+    return [[sample[name] for name in example.names] for sample in calibration_inputs(loaded, example)]
 
 
 def _check_device(core: Any, device: str) -> None:

@@ -22,6 +22,7 @@ import onnx
 import onnxruntime
 from onnx import helper, numpy_helper, shape_inference
 
+from pytest_ipfs_accel.backends import onnx_quantize
 from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Step
 from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_export import Exporter, FlatOutputs, SplitInputs, export_onnx
@@ -150,6 +151,10 @@ class QnnBackend(OrtSessionBackend):
     def export_key(self, device: str, precision: str) -> list[str]:
         return ["fp32", EXPORT_VARIANT]  # one QNN-friendly fp32 graph: HTP picks its own compute precision
 
+    def recipes(self) -> dict[str, onnx_quantize.Recipe]:
+        """int8: the QDQ model of ORT's QNN config (the HTP's native path); fp16: the fp32 graph (HTP computes fp16)."""
+        return onnx_quantize.QNN_RECIPES
+
     def exporter(self, device: str) -> Exporter:
         return export_qnn_onnx
 
@@ -162,12 +167,21 @@ class QnnBackend(OrtSessionBackend):
             self.runtime, f"onnxruntime {onnxruntime.__version__} + onnxruntime-qnn {_qnn_version()}",
             device=device, requested=f"QNNExecutionProvider:{device}", precision=precision,
             emulated=qnn_probe.emulated(device),
-            extra={"provider": session.get_providers()[0], "compute_precision": "fp16" if device == "htp" else "fp32",
+            extra={"provider": session.get_providers()[0], "compute_precision": _compute_precision(device, precision),
                    "provider_options": ",".join(f"{k}={v}" for k, v in options.items()), **exported,
                    "session_s": f"{time.perf_counter() - started:.3f}"})
         runner = OrtRunner(session, example, info)
         info.executed_on = qnn_placement(session, executed_on(session, lambda: runner(example_inputs)))
+        # QNN fuses what it takes into one node: the precision comes from the graph it was given
+        info["executed_precision"] = info["compute_precision"]
         return runner
+
+
+def _compute_precision(device: str, precision: str) -> str:
+    """What QNN computes: a QDQ (int8) graph in int8 on every backend, a float graph in fp16 on the HTP."""
+    if precision in onnx_quantize.QNN_RECIPES:
+        return "int8"
+    return "fp16" if device == "htp" else "fp32"
 
 
 def _qnn_version() -> str:

@@ -13,7 +13,9 @@ from pytest_ipfs_accel.backends.base import BackendUnavailable, ExportError, Ste
 from pytest_ipfs_accel.backends.info import RunnerInfo
 from pytest_ipfs_accel.backends.onnx_export import FlatOutputs, SplitInputs, check_static, split_inputs
 
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8-dynamic": torch.float32}
+#: Module types ``torch.ao.quantization.quantize_dynamic`` turns into int8-weight, dynamic-activation kernels.
+DYNAMIC_INT8 = "torch.ao.quantization.quantize_dynamic({nn.Linear}, dtype=qint8)"
 
 
 class TorchRunner:
@@ -59,11 +61,15 @@ class TorchBackend:
         target = probe_device(device)
         dtype = DTYPES[precision]
         model = loaded.model
-        if target.type != "cpu" or dtype != torch.float32:
+        extra = {"device_name": _device_name(target)}
+        if precision == "int8-dynamic":
+            model, extra["executed_precision"], extra["compute_layers"] = _dynamic_int8(model, target)
+            extra["quantization"] = DYNAMIC_INT8
+        elif target.type != "cpu" or dtype != torch.float32:
             model = copy.deepcopy(model).to(device=target, dtype=dtype)
         example = split_inputs(example_inputs)
         info = RunnerInfo(self.runtime, torch.__version__, device=_executing_device(model, target), requested=device,
-                          precision=precision, extra={"device_name": _device_name(target)})
+                          precision=precision, extra=extra)
         runner = TorchRunner(FlatOutputs(model, example).eval(), example, target, dtype, info)
         try:
             info.executed_on = executed_on(runner.raw(example_inputs))
@@ -72,6 +78,27 @@ class TorchBackend:
                 raise
             raise ExportError.at(Step.FIRST_RUN, f"torch {precision} on {target.type}", e) from e
         return runner
+
+
+def _dynamic_int8(model: torch.nn.Module, target: torch.device) -> tuple[torch.nn.Module, str, str]:
+    """A dynamically quantized copy (int8 ``Linear`` weights, activations quantized per call), CPU only;
+    returns it with the family and counts of its compute layers (``"int8: 12, fp32: 2"``)."""
+    if target.type != "cpu":
+        raise BackendUnavailable(f"torch int8-dynamic runs on the CPU only (quantized::linear_dynamic has no "
+                                 f"{target.type} kernel)")
+    import warnings
+
+    from pytest_ipfs_accel.backends import precision as precisions
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization's deprecation notice: torchao is its successor
+        quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+    kinds = ["fp32" if isinstance(m, torch.nn.Linear) else "int8" for m in quantized.modules()
+             if isinstance(m, (torch.nn.Linear, torch.ao.nn.quantized.dynamic.Linear))]
+    family, counts = precisions.summarize(kinds)
+    if family != "int8":
+        raise BackendUnavailable("torch quantize_dynamic found no nn.Linear to quantize in this model")
+    return quantized, family, counts
 
 
 def probe_device(device: str) -> torch.device:

@@ -22,9 +22,12 @@ EPILOG = f"""examples:
   ipfs-accel benchmark --models bert,t5,vit --output benchmark_report.html
   ipfs-accel benchmark --models bert --hw cpu,onnxruntime,openvino --batch-sizes 1,4 --rounds 20
   ipfs-accel benchmark --models bert --output report.md --db results.duckdb --pytest-args "-x"
+  ipfs-accel benchmark --models llama,qwen2 --generate --batch-sizes 1,4 --new-tokens 32
 
 Runs: python -m pytest --benchmark-only --ipfs-models=MODELS [--ipfs-hw=HW] --ipfs-batch-sizes=SIZES
       [--ipfs-benchmark-rounds=N --ipfs-benchmark-warmup=W] --ipfs-db=DB --ipfs-report=OUTPUT
+With --generate: the generate_benchmark kind instead (greedy generation: TTFT, decode tokens/s,
+per-token latency), without --benchmark-only, and the generation table is printed at the end.
 Results are appended to the store (default {DEFAULT_DB}); `ipfs-accel report` renders them again.
 Exit status: pytest's (0 all passed, 1 failures, ...); 2 for bad arguments."""
 
@@ -44,6 +47,11 @@ def add_parser(sub) -> None:
     p.add_argument("--precisions", default="fp32", metavar="LIST", help="comma list of fp32, fp16, bf16")
     p.add_argument("--rounds", metavar="N", help="timed rounds per item (default: pytest-benchmark's calibration)")
     p.add_argument("--warmup", metavar="N", help="untimed calls before the rounds (default 1 with --rounds)")
+    p.add_argument("--generate", action="store_true",
+                   help="time greedy generation (the generate_benchmark kind) and print model x platform x batch "
+                        "-> TTFT ms, decode tokens/s, per-token p90")
+    p.add_argument("--prompt-tokens", metavar="N", help="prompt length with --generate (default 8)")
+    p.add_argument("--new-tokens", metavar="N", help="new tokens with --generate (default 16)")
     p.add_argument("--db", type=Path, default=None, help=f"results database (default {DEFAULT_DB}); 'none' stores nothing")
     p.add_argument("--quiet", "-q", action="store_true", help="pytest's short progress (dots) instead of one line per item")
     p.add_argument("--pytest-args", default="", metavar="ARGS", help="more pytest arguments, one shell-quoted string")
@@ -68,8 +76,10 @@ def command(args: argparse.Namespace, rootdir: Path) -> list[str]:
         format_for(output)
     except ValueError as exc:
         raise CliError(f"--output {exc}") from None
-    cmd = [sys.executable, "-m", "pytest", "--benchmark-only", f"--rootdir={rootdir}", f"-c={rootdir / 'pytest.ini'}",
-           f"--ipfs-models={','.join(models)}", "--ipfs-kinds=benchmark",
+    generate = bool(getattr(args, "generate", False))
+    cmd = [sys.executable, "-m", "pytest", *(() if generate else ("--benchmark-only",)), f"--rootdir={rootdir}",
+           f"-c={rootdir / 'pytest.ini'}", f"--ipfs-models={','.join(models)}",
+           "--ipfs-kinds=generate_benchmark" if generate else "--ipfs-kinds=benchmark",
            f"--ipfs-batch-sizes={','.join(map(str, _ints('--batch-sizes', args.batch_sizes, 1)))}",
            f"--ipfs-precisions={args.precisions}", f"--ipfs-report={output}", "-rs"]
     if args.hw:
@@ -78,6 +88,11 @@ def command(args: argparse.Namespace, rootdir: Path) -> list[str]:
         cmd.append(f"--ipfs-benchmark-rounds={_ints('--rounds', args.rounds, 1)[0]}")
     if args.warmup is not None:
         cmd.append(f"--ipfs-benchmark-warmup={_ints('--warmup', args.warmup, 0)[0]}")
+    for option in ("prompt_tokens", "new_tokens"):
+        value = getattr(args, option, None)
+        if value is not None:
+            flag = "--" + option.replace("_", "-")
+            cmd.append(f"--ipfs-{flag[2:]}={_ints(flag, value, 1)[0]}")
     db = str(args.db) if args.db is not None else DEFAULT_DB
     cmd.append("--ipfs-db=none" if db.lower() == "none" else f"--ipfs-db={Path(db).expanduser().resolve()}")
     cmd.append("-q" if args.quiet else "-v")
@@ -101,7 +116,35 @@ def run(args: argparse.Namespace) -> int:
     if status == 4:  # pytest's usage error: ours is 2
         print("ipfs-accel: error: pytest rejected the arguments (see above)", file=sys.stderr)
         return 2
+    if getattr(args, "generate", False):
+        print_generation_table(_db_path(cmd))
     return status  # the report plugin already said where the report went
+
+
+def _db_path(cmd: list[str]) -> Path | None:
+    db = next((c.split("=", 1)[1] for c in cmd if c.startswith("--ipfs-db=")), "none")
+    return None if db == "none" else Path(db)
+
+
+def print_generation_table(db: Path | None) -> None:
+    """The newest run's generation rows in ``db`` as the model x platform x batch table."""
+    from pytest_ipfs_accel.generation.table import render
+    from pytest_ipfs_accel.store import queries
+    from pytest_ipfs_accel.store.schema import StoreError
+
+    if db is None:
+        print("ipfs-accel: no generation table: --db none stores nothing to read it from")
+        return
+    try:
+        with queries.connect(db) as con:
+            newest = queries.runs(con, 1)
+            records = queries.benchmarks(con, newest[0]["id"]) if newest else []
+    except StoreError as exc:
+        print(f"ipfs-accel: no generation table: {exc}")
+        return
+    lines = render(records)
+    print("\n".join(["", "generation (greedy; medians over repeats):", *lines]) if lines
+          else "ipfs-accel: no generation results in this run (see the skips and xfails above)")
 
 
 def _clean_env() -> dict[str, str]:

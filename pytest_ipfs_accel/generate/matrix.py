@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pytest_ipfs_accel.models.spec import ModelSpec
-from pytest_ipfs_accel.settings import RunConfig
+from pytest_ipfs_accel.settings import GENERATE_KINDS, RunConfig
 
 REFERENCE = ("cpu", "fp32")  # torch on the CPU in fp32: what parity compares against
 
@@ -17,6 +17,8 @@ class Target:
     platform: str
     precision: str = "fp32"
     batch_size: int = 1
+    prompt_tokens: int = 8  # the generate kinds only
+    new_tokens: int = 16
 
     @property
     def id(self) -> str:
@@ -50,6 +52,8 @@ def kind_targets(kind: str, platforms: list[str], cfg: RunConfig) -> list[Target
     benchmark runs every precision at every batch size."""
     if kind == "batch":
         return [Target(p, "fp32", b) for p in platforms for b in cfg.batch_sizes if b > 1]
+    if kind in GENERATE_KINDS:  # fp32 at every batch size: parity is defined against torch cpu fp32
+        return [Target(p, "fp32", b, cfg.prompt_tokens, cfg.new_tokens) for p in platforms for b in cfg.batch_sizes]
     if kind == "benchmark":  # every batch size, 1 included (its template spells ids with -bsN always)
         return [Target(p, precision, b) for p in platforms for precision in cfg.precisions for b in cfg.batch_sizes]
     targets = [Target(p, precision) for p in platforms for precision in cfg.precisions]
@@ -59,11 +63,16 @@ def kind_targets(kind: str, platforms: list[str], cfg: RunConfig) -> list[Target
 
 
 def build_matrix(models: list[ModelSpec], platforms: list[str], cfg: RunConfig) -> list[ModuleCells]:
-    """One ModuleCells per model, kinds in cfg order, empty kinds dropped; deterministic."""
+    """One ModuleCells per model, kinds in cfg order, empty kinds dropped; deterministic. The generate
+    kinds go only to models whose architecture can generate (``generation.architectures``)."""
+    from pytest_ipfs_accel.generation.architectures import can_generate
+
     matrix = []
     for spec in models:
         cells = ModuleCells(spec)
         for kind in cfg.kinds:
+            if kind in GENERATE_KINDS and not can_generate(spec.model_type, spec.task):
+                continue
             targets = kind_targets(kind, platforms, cfg)
             if targets:
                 cells.kinds[kind] = targets

@@ -6,8 +6,12 @@ import pytest
 
 from pytest_ipfs_accel.settings import (
     DEFAULT_KINDS,
+    DEFAULT_NEW_TOKENS,
+    DEFAULT_PROMPT_TOKENS,
     KINDS,
     MAX_BATCH_SIZE,
+    MAX_NEW_TOKENS,
+    MAX_PROMPT_TOKENS,
     MAX_SEED,
     PRECISIONS,
     OptionValueError,
@@ -15,7 +19,9 @@ from pytest_ipfs_accel.settings import (
     batch_sizes,
     choices,
     emit_dir,
+    new_tokens,
     platforms,
+    prompt_tokens,
     seed,
     split,
     template_sources,
@@ -35,6 +41,10 @@ _OPTIONS = (
     ("seed", f"seed for tiny random weights and synthesized inputs, 0..{MAX_SEED} (default 0)", "0"),
     ("batch-sizes", f"comma list of batch sizes, 1..{MAX_BATCH_SIZE}; the batch kind checks each size > 1 "
                     "(default 1,2)", "1,2"),
+    ("prompt-tokens", f"prompt length of the generate kinds, 1..{MAX_PROMPT_TOKENS} (default {DEFAULT_PROMPT_TOKENS})",
+     str(DEFAULT_PROMPT_TOKENS)),
+    ("new-tokens", f"tokens the generate kinds generate greedily, 2..{MAX_NEW_TOKENS} (default {DEFAULT_NEW_TOKENS})",
+     str(DEFAULT_NEW_TOKENS)),
     ("precisions", f"comma list of precisions ({', '.join(PRECISIONS)}); default fp32", "fp32"),
     ("templates", "comma list of template directories or template databases (.duckdb, from "
                   "'ipfs-accel templates create-db') searched before the shipped templates; a template "
@@ -89,6 +99,8 @@ def from_pytest(config: pytest.Config) -> RunConfig:
         precisions=_checked("precisions", choices, split(_value(config, "ipfs_precisions")) or ("fp32",), PRECISIONS),
         trust_remote_code=bool(_value(config, "ipfs_trust_remote_code")),
         use_cache=not _value(config, "ipfs_no_cache"),
+        prompt_tokens=_checked("prompt-tokens", prompt_tokens, str(_value(config, "ipfs_prompt_tokens") or "")),
+        new_tokens=_checked("new-tokens", new_tokens, str(_value(config, "ipfs_new_tokens") or "")),
         templates=_checked("templates", template_sources, split(_value(config, "ipfs_templates")), config.rootpath),
     )
 

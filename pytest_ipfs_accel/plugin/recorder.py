@@ -232,10 +232,11 @@ def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
     stats = wire.benchmark_record(report)
     if stats is None:
         return None
-    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id", "rounds_s"}
-    rounds = stats.get("rounds_s")
+    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id", "rounds_s", "token_times_s"}
+    rounds, token_times = stats.get("rounds_s"), stats.get("token_times_s")  # JSON columns
     return BenchmarkRow(run_id=run_id, node_id=report.nodeid, **{k: stats.get(k) for k in fields},
-                        rounds_s=json.dumps(list(rounds)[:MAX_ROUNDS_STORED]) if rounds else None)
+                        rounds_s=json.dumps(list(rounds)[:MAX_ROUNDS_STORED]) if rounds else None,
+                        token_times_s=json.dumps(list(token_times)[:MAX_ROUNDS_STORED]) if token_times else None)
 
 
 def outcome(phases: dict[str, Any]) -> tuple[str, str | None] | None:

@@ -15,6 +15,8 @@ Worker -> controller (on each ``TestReport``):
     :data:`FAILURE` (report attribute) failure class, max abs/rel diff, executed_on, expected;
     :data:`BENCHMARK` (user property) the benchmark record made where the timing happened
     (``runtime.bench``; the recorder stores it, the gate compares it);
+    :data:`GENERATION` (user property) the generate_benchmark kind's record (``runtime.generation``):
+    the same fields plus the generation figures; stored and gated the same way;
     :data:`PYTEST_BENCHMARK_JSON` (user property) pytest-benchmark's own stats as JSON text, rebuilt
     into its session on the controller (its table, ``--benchmark-json``);
     :data:`LOCK_WAIT` (user property) seconds a non-benchmark item waited for its device lock.
@@ -25,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_ipfs_accel.runtime.bench import KEY as BENCHMARK
+from pytest_ipfs_accel.runtime.generation import KEY as GENERATION
 
 PLATFORMS = "ipfs_accel_platforms"
 CAPABILITY_CHANNEL = "ipfs_accel_capchan"
@@ -35,7 +38,7 @@ FAILURE = "ipfs_failure"
 PYTEST_BENCHMARK_JSON = "pytest_benchmark_json"
 LOCK_WAIT = "ipfs_lock_wait_s"
 
-__all__ = ["BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "ITEM_META", "LOCK_RUN", "LOCK_WAIT", "PLATFORMS",
+__all__ = ["BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "GENERATION", "ITEM_META", "LOCK_RUN", "LOCK_WAIT", "PLATFORMS",
            "PYTEST_BENCHMARK_JSON", "attribute", "benchmark_record", "user_property"]
 
 
@@ -49,9 +52,13 @@ def user_property(report: Any, key: str) -> Any:
 
 
 def benchmark_record(report: Any) -> dict[str, Any] | None:
-    """The benchmark record of a call report (a dict of plain values), else None."""
-    record = user_property(report, BENCHMARK)
-    return record if isinstance(record, dict) else None
+    """The benchmark record of a call report (a dict of plain values): the benchmark kind's, or the
+    generate_benchmark kind's; else None."""
+    for key in (BENCHMARK, GENERATION):
+        record = user_property(report, key)
+        if isinstance(record, dict):
+            return record
+    return None
 
 
 def attribute(report: Any, name: str) -> dict[str, Any] | None:

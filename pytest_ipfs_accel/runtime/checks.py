@@ -153,6 +153,7 @@ def assert_runs_where_asked(runner, platform: str) -> None:
     ``device`` the runner reports is compared with the probed one.
     """
     __tracebackhide__ = True
+    from pytest_ipfs_accel.backends.precision import precision_mismatch
     from pytest_ipfs_accel.expectations import context
     from pytest_ipfs_accel.expectations.classify import FallbackDetected
     from pytest_ipfs_accel.expectations.fallback import mismatch
@@ -163,6 +164,9 @@ def assert_runs_where_asked(runner, platform: str) -> None:
     problem = mismatch(info.get("requested"), info.get("executed_on"))
     if problem:
         raise FallbackDetected(f"{platform}: {problem}")
+    lower = precision_mismatch(str(info.get("precision", "")), str(info.get("executed_precision", "")))
+    if lower:  # e.g. a quantizer that left every compute layer in float: never a silent fp32 run
+        raise FallbackDetected(f"{platform}: {lower} ({info.get('compute_layers')})")
     expected = probe(platform).device
     if info.get("device") != expected:
         raise FallbackDetected(f"{platform}: asked for device {expected!r}, runner executes on "
@@ -182,23 +186,58 @@ def assert_well_formed(outputs: list, expected: list) -> None:
             assert bad == 0, f"output {i}: {bad} of {got.size} values are NaN or inf"
 
 
-def compare(reference_outputs: list, outputs: list, runtime: str, precision: str):
+def compare(reference_outputs: list, outputs: list, runtime: str, precision: str, request=None):
     """Parity against the reference with the tolerance written down for (runtime, precision).
 
-    The expectations file may override atol / rtol for the running item. A mismatch raises
-    :class:`NumericMismatch` (an AssertionError carrying max abs / rel diff); else the result.
+    The expectations file may override atol / rtol (and the cosine / top-k floors) for the running item.
+    A mismatch raises :class:`NumericMismatch` (an AssertionError carrying max abs / rel diff; its
+    message names the metric that failed and by how much); else the result (``result.accuracy()``:
+    cosine, top-1, top-5, max |diff|). Given the item's ``request``, those figures are attached to the
+    item first (:func:`record_accuracy`), passed or failed.
     """
     __tracebackhide__ = True
-    from pytest_ipfs_accel.expectations.context import tolerance_override
     from pytest_ipfs_accel.runtime.parity import compare as _compare, tolerance
 
-    default_atol, default_rtol = tolerance(runtime, precision)
-    atol, rtol = tolerance_override(precision)
-    result = _compare(reference_outputs, outputs, default_atol if atol is None else atol,
-                      default_rtol if rtol is None else rtol)
+    result = _compare(reference_outputs, outputs, _overridden(tolerance(runtime, precision), precision))
+    if request is not None:
+        record_accuracy(request, result)
     if not result.ok:
         _mismatch(result.detail, result)
     return result
+
+
+def _overridden(default, precision: str):
+    """The spec's Tolerance with what the running item's expectation sets for ``precision``."""
+    from pytest_ipfs_accel.expectations import context
+
+    atol, rtol = context.tolerance_override(precision)
+    exp = context.current().expectation
+    floors = getattr(exp, "floors", {}).get(precision, {}) if exp is not None else {}
+    return default.replace(atol=atol, rtol=rtol, **floors)
+
+
+def benchmark_accuracy(model: ModelRef, platform: str, precision: str, batch_size: int, artifacts=None) -> dict:
+    """What a benchmark row stores beside its timings: cosine, top-1/top-5 agreement with torch cpu fp32 on
+    the timed inputs, and the artifact's size on disk (``artifact_mb``; None for eager torch). Never judges."""
+    from pytest_ipfs_accel.runtime.parity import compare as _compare
+
+    lm = loaded(model)
+    inputs = lm.inputs(batch_size=batch_size, seed=model.seed)
+    runner = prepare(model, platform, precision, artifacts, example=inputs)  # the benchmark's own, cached
+    figures = _compare(_numpy(lm.forward(inputs)), runner(inputs), float("inf")).accuracy()
+    size = (getattr(runner, "info", None) or {}).get("artifact_mb")
+    return {"cosine": figures["cosine"], "top1": figures["top1"], "top5": figures["top5"],
+            "artifact_mb": float(size) if size not in (None, "") else None}
+
+
+def record_accuracy(request, result) -> None:
+    """Attach a parity result's figures to the item (user property ``ipfs_accuracy``: cosine, top1, top5,
+    max_abs_diff), for the recorder to store with the result row."""
+    request.node.user_properties.append((ACCURACY, result.accuracy()))
+
+
+#: user_properties key of a parity item's accuracy figures.
+ACCURACY = "ipfs_accuracy"
 
 
 def _mismatch(message: str, result) -> None:

@@ -3,6 +3,13 @@ explains itself in one line.
 
 An element passes when ``|actual - reference| <= atol + rtol * |reference|``
 (numpy ``allclose`` semantics). Integer and bool outputs must match exactly.
+
+Lossy precisions (int8, int4) are judged by floors instead (:class:`~pytest_ipfs_accel.backends.precision.Tolerance`):
+the cosine similarity of every float output with the reference (the least one counts), and top-1 / top-5
+agreement on the *scored output*: the first float output with at least two axes and five or more entries on the
+last one (logits; for a base model its last hidden state). Top-1 agreement is the fraction of positions
+whose argmax over the last axis equals the reference's; top-5 the fraction whose reference argmax is among
+the actual five largest. Every comparison reports these figures, whatever judged it.
 """
 
 from __future__ import annotations
@@ -14,19 +21,24 @@ from typing import Any, Sequence
 
 import numpy
 
+from pytest_ipfs_accel.backends.precision import Tolerance, as_tolerance
 from pytest_ipfs_accel.hardware import registry
 
+#: The scored output's last axis needs this many entries for top-k agreement.
+MIN_SCORES = 5
 
-def tolerance(runtime: str, precision: str) -> tuple[float, float]:
-    """``(atol, rtol)`` for ``runtime`` at ``precision``, from the PlatformSpecs the runtime serves
-    (``pytest_ipfs_accel.platforms`` for the built-ins); ValueError for unknown pairs."""
+
+def tolerance(runtime: str, precision: str) -> Tolerance:
+    """``(atol, rtol)`` (a :class:`Tolerance`, with floors for lossy precisions) for ``runtime`` at
+    ``precision``, from the PlatformSpecs the runtime serves (``pytest_ipfs_accel.platforms`` for the
+    built-ins); ValueError for unknown pairs."""
     found = _legacy.get((runtime, precision))
     for spec in registry.for_runtime(runtime):
         found = found or spec.tolerance(precision)
     if found is None:
         known = ", ".join(f"{r}/{p}" for r, p in sorted(_pairs()))
         raise ValueError(f"no tolerance for {runtime}/{precision}; known: {known}")
-    return found
+    return as_tolerance(found)
 
 
 def _pairs() -> set[tuple[str, str]]:
@@ -73,6 +85,15 @@ class ParityResult:
     max_rel: float
     worst_output: int
     detail: str
+    cosine: float | None = None  # least cosine similarity over the float outputs
+    top1: float | None = None  # top-1 agreement on the scored output (None: no output to score)
+    top5: float | None = None
+    metric: str = ""  # what failed: "atol" (element-wise bound), "cosine", "top1", "top5"; "" when ok
+
+    def accuracy(self) -> dict[str, float | None]:
+        """The figures stored with a result: cosine, top1, top5, max_abs_diff."""
+        return {"cosine": self.cosine, "top1": self.top1, "top5": self.top5,
+                "max_abs_diff": self.max_abs if numpy.isfinite(self.max_abs) else None}
 
 
 @dataclass
@@ -89,23 +110,86 @@ class _OutputDiff:
     problem: str = ""
 
 
-def compare(reference: Sequence[Any], actual: Sequence[Any], atol: float, rtol: float) -> ParityResult:
-    """Compare flattened outputs (numpy arrays or torch tensors) element-wise.
+def compare(reference: Sequence[Any], actual: Sequence[Any], atol: float, rtol: float = 0.0) -> ParityResult:
+    """Compare flattened outputs (numpy arrays or torch tensors) element-wise, then against the floors
+    when ``atol`` is a :class:`Tolerance` that has them (cosine, top-1, top-5: see the module doc).
 
     ``max_rel`` ignores elements whose reference is 0 (there only ``atol`` applies);
     ``worst_output`` is the output furthest outside its bound (-1 if there is none).
     """
+    tol = atol if isinstance(atol, Tolerance) else Tolerance(atol, rtol)
+    atol, rtol = tol
     if len(reference) != len(actual):
         return ParityResult(False, float("inf"), float("inf"), -1,
-                            f"output count differs: reference has {len(reference)}, actual {len(actual)}")
-    diffs = [_diff(i, _array(r), _array(a), atol, rtol) for i, (r, a) in enumerate(zip(reference, actual))]
+                            f"output count differs: reference has {len(reference)}, actual {len(actual)}", metric="count")
+    refs, gots = [_array(r) for r in reference], [_array(a) for a in actual]
+    diffs = [_diff(i, r, g, atol, rtol) for i, (r, g) in enumerate(zip(refs, gots))]
     if not diffs:
         return ParityResult(True, 0.0, 0.0, -1, "no outputs to compare")
     worst = max(diffs, key=lambda d: d.excess)
     max_abs = max(d.max_abs for d in diffs)
     max_rel = max(d.max_rel for d in diffs)
     ok = worst.excess <= 1.0
-    return ParityResult(ok, max_abs, max_rel, worst.index, _detail(worst, len(diffs), ok, atol, rtol))
+    result = ParityResult(ok, max_abs, max_rel, worst.index, _detail(worst, len(diffs), ok, atol, rtol),
+                          metric="" if ok else "atol")
+    if worst.problem.startswith("shape"):
+        return result
+    (result.cosine, cos_at), (result.top1, result.top5, scored) = cosine(refs, gots), agreement(refs, gots)
+    return _judge_floors(result, tol, cos_at, scored, len(diffs))
+
+
+def _judge_floors(result: ParityResult, tol: Tolerance, cos_at: int, scored: int, n_outputs: int) -> ParityResult:
+    """Fail ``result`` on the first floor it misses; the detail names the metric, the floor and the shortfall."""
+    figures = {"cosine": (result.cosine, f"output {cos_at} of {n_outputs}"),
+               "top1": (result.top1, f"output {scored}, top-1 over its last axis"),
+               "top5": (result.top5, f"output {scored}, reference top-1 within the top 5")}
+    for metric, floor in tol.floors().items():
+        value, where = figures[metric]
+        if value is None:
+            continue
+        if not value >= floor:  # NaN fails too
+            result.ok, result.metric = False, metric
+            result.detail = (f"{metric} {value:.4f} < floor {floor:g} ({where}; short by {floor - value:.3g}); "
+                             f"max |diff| {result.max_abs:.3g}")
+            return result
+    if result.ok and tol.floors():
+        shown = ", ".join(f"{m} {figures[m][0]:.4f}" for m in tol.floors() if figures[m][0] is not None)
+        result.detail = f"{n_outputs} output(s) within {tol.describe()}: {shown}; max |diff| {result.max_abs:.3g}"
+    return result
+
+
+def cosine(reference: Sequence[numpy.ndarray], actual: Sequence[numpy.ndarray]) -> tuple[float | None, int]:
+    """The least cosine similarity over the float outputs, and which output it is (None, -1: no float output).
+
+    Two all-zero outputs count as 1.0; NaN or inf in the actual output gives NaN (which fails any floor).
+    """
+    found: list[tuple[float, int]] = []
+    for i, (r, g) in enumerate(zip(reference, actual)):
+        if not numpy.issubdtype(r.dtype, numpy.inexact) or r.size == 0 or r.shape != g.shape:
+            continue
+        a, b = r.astype(numpy.float64).ravel(), g.astype(numpy.float64).ravel()
+        if not numpy.all(numpy.isfinite(b)):
+            found.append((float("nan"), i))
+            continue
+        na, nb = float(numpy.linalg.norm(a)), float(numpy.linalg.norm(b))
+        value = 1.0 if na == nb == 0 else (0.0 if na == 0 or nb == 0 else float(a @ b / (na * nb)))
+        found.append((min(value, 1.0), i))
+    if not found:
+        return None, -1
+    return min(found, key=lambda f: (not numpy.isnan(f[0]), f[0]))
+
+
+def agreement(reference: Sequence[numpy.ndarray], actual: Sequence[numpy.ndarray]) -> tuple[float | None, float | None, int]:
+    """``(top1, top5, output index)`` on the scored output (see the module doc); ``(None, None, -1)`` if none."""
+    for i, (r, g) in enumerate(zip(reference, actual)):
+        if numpy.issubdtype(r.dtype, numpy.inexact) and r.ndim >= 2 and r.shape[-1] >= MIN_SCORES and r.shape == g.shape:
+            ref_top = numpy.argmax(r.reshape(-1, r.shape[-1]), axis=-1)
+            got = numpy.nan_to_num(g.reshape(-1, g.shape[-1]).astype(numpy.float64), nan=-numpy.inf)
+            top1 = float(numpy.mean(numpy.argmax(got, axis=-1) == ref_top))
+            top5_idx = numpy.argpartition(-got, MIN_SCORES - 1, axis=-1)[:, :MIN_SCORES]
+            top5 = float(numpy.mean(numpy.any(top5_idx == ref_top[:, None], axis=-1)))
+            return top1, top5, i
+    return None, None, -1
 
 
 def _array(value: Any) -> numpy.ndarray:

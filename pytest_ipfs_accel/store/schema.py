@@ -34,7 +34,15 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     (JSON list of the raw per-round seconds, at most :data:`MAX_ROUNDS_STORED`; the gate's input);
     since v4 ``cv`` (stddev / mean of the rounds), ``load_before``/``load_after`` (1-minute load
     average), ``other_cpu_s`` (CPU seconds other processes used or stole while timing), ``threads``
-    (the thread count timed with), ``lock_wait_s`` (seconds waited for the device timing lock).
+    (the thread count timed with), ``lock_wait_s`` (seconds waited for the device timing lock);
+    since v7 the ``generate_benchmark`` kind's figures (NULL for every other row; see
+    ``generation.metrics``): ``prompt_tokens``, ``new_tokens``, ``ttft_s`` (prefill latency, the
+    median time to the first new token), ``decode_s`` (median total minus prefill),
+    ``token_p50_s``/``token_p90_s``/``token_p99_s`` (time between consecutive new tokens, every
+    step of every repeat), ``prefill_tokens_per_s`` (batch x prompt tokens / ttft),
+    ``decode_tokens_per_s`` (batch x (new tokens - 1) / decode), ``token_times_s`` (JSON list, one
+    ``{"ttft", "steps", "total"}`` per repeat); for those rows ``median_s``/``rounds_s`` are whole
+    generations, so the regression gate covers them like any benchmark.
 
 Since v6 ``(run_id, node_id)`` is unique in ``test_results`` and in ``benchmark_results`` (a unique
 index; step 5 first deletes all but the first-written of any duplicates, in its own transaction
@@ -64,7 +72,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -164,6 +172,11 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (6, "one row per (run, node id): unique keys", tuple(
         f"CREATE UNIQUE INDEX {table}_run_node ON {table} (run_id, node_id)"
         for table in ("test_results", "benchmark_results"))),
+    (7, "generation benchmarks: TTFT, decode, per-token percentiles, tokens/s, raw per-token timings", tuple(
+        f"ALTER TABLE benchmark_results ADD COLUMN {column} {sql}" for column, sql in (
+            ("prompt_tokens", "INTEGER"), ("new_tokens", "INTEGER"), ("ttft_s", "DOUBLE"), ("decode_s", "DOUBLE"),
+            ("token_p50_s", "DOUBLE"), ("token_p90_s", "DOUBLE"), ("token_p99_s", "DOUBLE"),
+            ("prefill_tokens_per_s", "DOUBLE"), ("decode_tokens_per_s", "DOUBLE"), ("token_times_s", "JSON")))),
 )
 #: Tables whose rows are keyed by (run_id, node_id) since v5.
 KEYED_TABLES = ("test_results", "benchmark_results")  # since v6
@@ -249,6 +262,16 @@ class BenchmarkRow:
     other_cpu_s: float | None = None  # CPU seconds used (or stolen) by other processes while timing
     threads: int | None = None  # the thread count the runtime timed with
     lock_wait_s: float | None = None  # seconds waited for the device timing lock
+    prompt_tokens: int | None = None  # v7: the generate_benchmark kind (generation.metrics)
+    new_tokens: int | None = None
+    ttft_s: float | None = None  # prefill latency: median time to the first new token
+    decode_s: float | None = None  # median total - prefill
+    token_p50_s: float | None = None  # time between consecutive new tokens
+    token_p90_s: float | None = None
+    token_p99_s: float | None = None
+    prefill_tokens_per_s: float | None = None  # batch * prompt_tokens / ttft_s
+    decode_tokens_per_s: float | None = None  # batch * (new_tokens - 1) / decode_s
+    token_times_s: str | None = None  # JSON list of {"ttft", "steps", "total"} per repeat
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.
