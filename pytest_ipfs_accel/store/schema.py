@@ -72,7 +72,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -177,6 +177,11 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             ("prompt_tokens", "INTEGER"), ("new_tokens", "INTEGER"), ("ttft_s", "DOUBLE"), ("decode_s", "DOUBLE"),
             ("token_p50_s", "DOUBLE"), ("token_p90_s", "DOUBLE"), ("token_p99_s", "DOUBLE"),
             ("prefill_tokens_per_s", "DOUBLE"), ("decode_tokens_per_s", "DOUBLE"), ("token_times_s", "JSON")))),
+    (8, "accuracy of lossy precisions (cosine, top-1/top-5 agreement) with results and benchmarks; artifact size", (
+        *(f"ALTER TABLE {table} ADD COLUMN {column} DOUBLE" for table in ("test_results", "benchmark_results")
+          for column in ("cosine", "top1", "top5")),
+        "ALTER TABLE benchmark_results ADD COLUMN artifact_mb DOUBLE",
+    )),
 )
 #: Tables whose rows are keyed by (run_id, node_id) since v5.
 KEYED_TABLES = ("test_results", "benchmark_results")  # since v6
@@ -230,6 +235,9 @@ class TestResultRow:
     max_rel_diff: float | None = None
     executed_on: str | None = None
     expected: str | None = None
+    cosine: float | None = None  # v8: least cosine similarity of the float outputs with torch cpu fp32
+    top1: float | None = None  # v8: top-1 / top-5 agreement on the scored output (runtime.parity)
+    top5: float | None = None
 
 
 @dataclass
@@ -272,6 +280,10 @@ class BenchmarkRow:
     prefill_tokens_per_s: float | None = None  # batch * prompt_tokens / ttft_s
     decode_tokens_per_s: float | None = None  # batch * (new_tokens - 1) / decode_s
     token_times_s: str | None = None  # JSON list of {"ttft", "steps", "total"} per repeat
+    cosine: float | None = None  # v8: accuracy of this platform x precision (batch 1, vs torch cpu fp32)
+    top1: float | None = None
+    top5: float | None = None
+    artifact_mb: float | None = None  # v8: the exported / quantized artifact's size on disk
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.
