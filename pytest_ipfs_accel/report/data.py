@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pytest_ipfs_accel.report.precision import by_model
 from pytest_ipfs_accel.store import queries
 from pytest_ipfs_accel.store.schema import OUTCOMES, StoreError
 
@@ -76,6 +77,8 @@ class ReportData:
     machines: list[dict[str, Any]] = field(default_factory=list)  # report.fleet.machines: id, label, runs
     by_machine: list[dict[str, Any]] = field(default_factory=list)  # model/platform/... rows, medians per machine
     sections: list[Section] = field(default_factory=list)  # extra sections, rendered after the built-in ones
+    #: model -> benchmark rows side by side (platform x precision, speed-ups, accuracy, size): report.precision
+    precision_tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -116,6 +119,7 @@ def from_connection(con, db_path: Path | str, run: str | None = "last", *, histo
     data.platforms = sorted({p for _, p in data.matrix})
     data.benchmarks = queries.benchmarks(con, run_id)
     _mark_busy(data.benchmarks, data.run.get("fingerprint"))
+    data.precision_tables = by_model(data.benchmarks)  # also sets speedup_fp32 / speedup_torch on every row
     data.history = _history(con, history)
     data.baseline, data.regressions = _regressions(con, run_id)
     from pytest_ipfs_accel.report.coverage import section

@@ -38,3 +38,9 @@ def write(terminalreporter, data: ReportData) -> None:
             terminalreporter.write(("  " if i else "") + text, **markup)
         terminalreporter.write_line("")
     terminalreporter.write_line(f"({legend()}; run {data.run['id']})")
+    if data.precision_tables:
+        from pytest_ipfs_accel.report.precision import text_table
+
+        terminalreporter.section("ipfs-accel: precisions (speed-up vs fp32 and torch cpu fp32, accuracy, size)", sep="-")
+        for line in text_table([r for rows in data.precision_tables.values() for r in rows]):
+            terminalreporter.write_line(line)

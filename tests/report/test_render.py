@@ -37,7 +37,7 @@ def test_markdown_has_the_same_facts_escaped(evil):
     text = render(evil, "md")
     assert EVIL not in text and "&lt;script&gt;" in text
     assert "| **bert** | ✅ 2P | ⚠️ 1S 1X |" in text
-    assert "| bert | cpu | 4 | 6 | 8 | 10 | – | 667 | 50 | 512 |" in text  # no cv stored: a dash
+    assert "| bert | cpu | fp32 | 4 | 6 | 8 | 10 | – | 667 | 50 | 512 |" in text  # no cv stored: a dash
     assert "Emulated / software platforms:** webgpu (software)" in text
     assert text.count("| finished |") == 2 and "No baseline" in text
 
