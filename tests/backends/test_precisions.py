@@ -102,3 +102,16 @@ def test_qualcomm_htp_runs_the_qdq_int8_model(bert: Any, artifact_cache: Artifac
     assert runner.info["executed_on"].startswith("QNNExecutionProvider:htp")
     result = compare(reference, runner(inputs), tolerance("qnn", "int8"))
     assert result.ok, result.detail
+
+
+def test_torch_runner_times_on_resident_inputs_without_host_copies(bert: Any) -> None:
+    """Issue 16.5: inputs placed once (resident), the timed call returns device tensors after synchronising."""
+    import torch
+
+    inputs, reference = _reference(bert)
+    runner = _backend("torch").prepare(bert, inputs, "cpu", "fp32")
+    placed = runner.resident(inputs)
+    assert all(isinstance(placed[n], torch.Tensor) and placed[n].device.type == "cpu" for n in runner.example.names)
+    outputs = runner.timed(placed)
+    assert isinstance(outputs[0], torch.Tensor)
+    assert compare(reference, [o.numpy() for o in outputs], 0.0, 0.0).ok
