@@ -62,6 +62,8 @@ def _generator(model: checks.ModelRef, platform: str, artifacts: Any = None) -> 
 
     found = checks.require(platform)
     key = (model, platform, thread_budget())
+    if any(held[0] != model for held in _GENERATORS):  # a long sweep: keep one model's generators only
+        _GENERATORS.clear()
     if key not in _GENERATORS:
         try:
             torch_model = _torch_model(model)
