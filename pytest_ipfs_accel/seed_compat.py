@@ -18,7 +18,7 @@ import string
 import sys
 from pathlib import Path
 
-from pytest_ipfs_accel.store.writer import DEFAULT_DB
+from pytest_ipfs_accel.store.paths import DEFAULT_DB
 
 #: Comma list overriding the default platforms, e.g. ``IPFS_ACCEL_DEFAULT_HW=cpu,openvino``.
 HW_ENV = "IPFS_ACCEL_DEFAULT_HW"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_ipfs_accel.store.writer import DEFAULT_DB  # noqa: F401  (one place for the default path)
+from pytest_ipfs_accel.store.paths import DEFAULT_DB  # noqa: F401  (one place for the default path)
 
 
 class CliError(Exception):

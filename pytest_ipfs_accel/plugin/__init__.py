@@ -43,9 +43,11 @@ def register_platforms(config: pytest.Config) -> None:
     if config.stash.get(_PLATFORMS_ADDED, False):
         return
     config.stash[_PLATFORMS_ADDED] = True
-    from pytest_ipfs_accel.hardware import registry
-
     for returned in config.hook.pytest_ipfs_platforms(config=config):
+        if not returned:
+            continue
+        from pytest_ipfs_accel.hardware import registry  # only when a hook adds something: start-up stays cheap
+
         try:
             specs = list(returned or ())
             registry.add(specs, "a pytest_ipfs_platforms hook")
@@ -63,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     cfg = _run_config(config)
     from pytest_ipfs_accel.plugin.bench_options import timing_settings
-    from pytest_ipfs_accel.runtime.bench import TIMING
+    from pytest_ipfs_accel.runtime.timing import TIMING
 
     config.stash[TIMING] = timing_settings(config)  # emitted files' benchmark items read it too
     from pytest_ipfs_accel.plugin.expectations import register as register_expectations

@@ -26,7 +26,7 @@ import re
 import pytest
 
 from pytest_ipfs_accel.plugin.store_options import non_negative
-from pytest_ipfs_accel.runtime.bench import TimingSettings
+from pytest_ipfs_accel.runtime.timing import TimingSettings
 
 DEFAULT_ROUNDS = 100
 DEFAULT_WARMUP = 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ipfs_accel.store.writer import DEFAULT_DB
+from pytest_ipfs_accel.store.paths import DEFAULT_DB
 
 DEFAULT_TIMEOUT = "5"
 

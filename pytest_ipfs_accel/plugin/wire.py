@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ipfs_accel.runtime.bench import KEY as BENCHMARK
-from pytest_ipfs_accel.runtime.generation import KEY as GENERATION
+from pytest_ipfs_accel.runtime.keys import BENCHMARK, GENERATION
 
 PLATFORMS = "ipfs_accel_platforms"
 CAPABILITY_CHANNEL = "ipfs_accel_capchan"

@@ -26,16 +26,14 @@ waited for the device's timing lock). When pytest-benchmark calibrates the round
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile  # noqa: F401  (bench.percentile)
-from pytest_ipfs_accel.runtime import checks
+from pytest_ipfs_accel.runtime import checks, keys
+from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
 
 #: user_properties key of the stats dict.
-KEY = "ipfs_benchmark"
+KEY = keys.BENCHMARK
 
 
 def peak_rss_mb() -> float | None:
@@ -57,27 +55,6 @@ def _cuda_torch(runner) -> Any:
     if torch is None or not torch.cuda.is_available():
         return None
     return torch
-
-
-@dataclass(frozen=True)
-class TimingSettings:
-    """How benchmark items time, resolved once from the options by the plugin (``TIMING`` in the stash).
-
-    ``rounds``/``warmup`` for ``benchmark.pedantic`` (None: pytest-benchmark calibrates, with at
-    least the gate's minimum of rounds); ``threads`` for every runtime (None: ``auto``)."""
-
-    rounds: int | None = None
-    warmup: int | None = None
-    threads: int | None = None
-
-    def thread_count(self) -> int:
-        from pytest_ipfs_accel.host.threads import default_threads
-
-        return self.threads if self.threads is not None else default_threads()
-
-
-#: config.stash key of the run's TimingSettings (set by the plugin at configure).
-TIMING = pytest.StashKey[TimingSettings]()
 
 
 def _settings(config) -> TimingSettings:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_ipfs_accel.generation.result import Generation, GenerationError, GenerationUnavailable, Prompt
-from pytest_ipfs_accel.runtime import checks
+from pytest_ipfs_accel.runtime import checks, keys
 
 #: user_properties key of the generation benchmark record (``plugin.wire.GENERATION``).
-KEY = "ipfs_generation"
+KEY = keys.GENERATION
 #: Timed generations when ``--ipfs-benchmark-rounds`` is not given.
 DEFAULT_REPEATS = 10
 

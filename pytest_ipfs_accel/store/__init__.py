@@ -1,11 +1,25 @@
 """Results store: one DuckDB file per project, written by one writer, read by the reports.
 
-Nothing here imports duckdb until a database is opened.
+Nothing here imports duckdb until a database is opened, and nothing at all until a name is used:
+the names below load their module on first access (PEP 562), so the plugin's start-up stays cheap.
 """
 
-from pytest_ipfs_accel.store.schema import SCHEMA_VERSION, BenchmarkRow, RunRow, StoreError, TestResultRow
-from pytest_ipfs_accel.store.spill import import_spill
-from pytest_ipfs_accel.store.writer import DatabaseLocked, ReadOnlyDatabase, Writer
+from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "BenchmarkRow", "DatabaseLocked", "ReadOnlyDatabase", "RunRow", "StoreError",
-           "TestResultRow", "Writer", "import_spill"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "SCHEMA_VERSION": "schema", "BenchmarkRow": "schema", "RunRow": "schema", "StoreError": "schema",
+    "TestResultRow": "schema", "import_spill": "spill", "DatabaseLocked": "writer",
+    "ReadOnlyDatabase": "writer", "Writer": "writer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from pytest_ipfs_accel.store import liveness, schema
+from pytest_ipfs_accel.store.paths import DEFAULT_DB  # noqa: F401  (writer.DEFAULT_DB, as before)
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow
 
 #: Seconds to wait for another process to release the database before spilling.
 DEFAULT_LOCK_TIMEOUT = 5.0
-#: The results database, relative to the rootdir (pytest) or the current folder (the CLI).
-DEFAULT_DB = ".ipfs_accel/results.duckdb"
 _LOCK_MESSAGES = ("could not set lock", "conflicting lock")
 _READ_ONLY_MESSAGES = ("permission denied", "operation not permitted", "read-only file system")
 #: Never reach for the network: the store needs no extension beyond those built in (json).

@@ -53,7 +53,7 @@ def test_migrations_5_6_keep_the_first_of_duplicate_rows_and_add_the_unique_key(
     for outcome in ("passed", "failed"):
         con.execute("INSERT INTO test_results (run_id, node_id, outcome) VALUES ('r', ?, ?)", [NODE, outcome])
         con.execute("INSERT INTO benchmark_results (run_id, node_id, median_s) VALUES ('r', ?, 1)", [NODE])
-    assert schema.migrate(con, path) == [5, 6]
+    assert schema.migrate(con, path, target=6) == [5, 6]  # later versions add tables and columns only
     assert con.execute("SELECT outcome FROM test_results").fetchall() == [("passed",)]
     assert con.execute("SELECT count(*) FROM benchmark_results").fetchone()[0] == 1
     with pytest.raises(duckdb.ConstraintException):
