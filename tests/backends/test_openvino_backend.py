@@ -38,8 +38,9 @@ def test_bf16_hint_runs_bf16_within_its_tolerance(bert: Any, artifact_cache: Art
 def test_unknown_precision_is_a_skip_naming_the_platform(bert: Any) -> None:
     from pytest_ipfs_accel.backends.base import BackendUnavailable
 
-    with pytest.raises(BackendUnavailable, match="platform openvino runs fp32/bf16/fp16 only, not int4"):
-        get_backend("openvino").prepare(bert, bert.inputs(), "CPU", "int4")
+    with pytest.raises(BackendUnavailable, match="platform openvino runs fp32/bf16/fp16/int8/int8-weights/int4 only, "
+                                                  "not int8-dynamic"):
+        get_backend("openvino").prepare(bert, bert.inputs(), "CPU", "int8-dynamic")
 
 
 def test_conversion_sends_no_telemetry_from_forked_processes(monkeypatch):

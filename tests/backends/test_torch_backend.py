@@ -61,7 +61,7 @@ def test_absent_accelerator_is_unavailable(backend: Backend, bert: Any, device: 
 
 def test_bad_precision_is_a_skip_and_changed_static_inputs_an_error(backend: Backend, t5: Any) -> None:
     inputs = t5.inputs()
-    with pytest.raises(BackendUnavailable, match="platform cpu runs fp32/fp16/bf16 only, not int8"):
+    with pytest.raises(BackendUnavailable, match="platform cpu runs fp32/fp16/bf16/int8-dynamic only, not int8"):
         backend.prepare(t5, inputs, "cpu", "int8")
     runner = backend.prepare(t5, inputs, "cpu")
     with pytest.raises(ValueError, match="static inputs"):

@@ -95,3 +95,20 @@ def test_plain_pairs_still_compare_element_wise() -> None:
     result = compare([ref], [ref + 1e-3], 1e-2, 0.0)
     assert result.ok and result.cosine == pytest.approx(1.0) and result.top1 == 1.0
     assert not compare([ref], [ref + 1.0], 1e-2, 0.0).ok
+
+
+
+def test_a_lower_precision_that_ran_in_float_is_a_fallback_failure() -> None:
+    """Never a silent fp32 run: what the runtime says it executed is checked against what was asked."""
+    from pytest_ipfs_accel.expectations.classify import FallbackDetected
+    from pytest_ipfs_accel.runtime import checks
+
+    class Ran:  # a runner's report, as a backend fills it after its profiled first run
+        info = {"runtime": "torch", "device": "cpu", "requested": "cpu", "executed_on": "cpu",
+                "precision": "int8-dynamic", "executed_precision": "fp32", "compute_layers": "fp32: 12"}
+
+    with pytest.raises(FallbackDetected, match=r"cpu: asked for int8-dynamic \(int8 compute\), the runtime executed "
+                                               r"fp32 \(fp32: 12\)"):
+        checks.assert_runs_where_asked(Ran(), "cpu")
+    Ran.info["executed_precision"] = "int8"
+    checks.assert_runs_where_asked(Ran(), "cpu")
