@@ -76,12 +76,13 @@ def test_validator_finds_every_spelling_without_rendering(tmp_path, expr):
     assert problems and all(p.startswith(f"{path}:4: reaches into Python internals") for p in problems), problems
 
 
-def test_shipped_templates_render_in_the_sandbox():
+def test_user_template_sources_render_in_the_sandbox_and_shipped_ones_alone_do_not(tmp_path):
     """By behaviour, not isinstance: another test may re-import jinja2 (lazy-import checks)."""
     from pytest_ipfs_accel.generate.environment import environment
 
-    env = environment(())
+    env = environment((str(tmp_path),))
     assert type(env).__name__ == "ImmutableSandboxedEnvironment"
     with pytest.raises(Exception) as info:
         env.from_string("{{ cycler.__init__.__globals__ }}").render()
     assert type(info.value).__name__ == "SecurityError"
+    assert type(environment(())).__name__ == "Environment"  # our own templates: no per-access checks
