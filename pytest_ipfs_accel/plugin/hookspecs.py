@@ -17,6 +17,18 @@ def pytest_ipfs_modify_matrix(config: pytest.Config, matrix: list) -> None:
 
 
 @pytest.hookspec
+def pytest_ipfs_report_sections(config: pytest.Config, data) -> list:
+    """Return extra sections for this run's HTML and Markdown reports (and ``$GITHUB_STEP_SUMMARY``).
+
+    ``data`` is the ``pytest_ipfs_accel.report.data.ReportData`` read back from the results store
+    (``data.run``, ``data.matrix``, ``data.benchmarks``, ...). Return a list of
+    ``pytest_ipfs_accel.report.data.Section(title, html, markdown)`` (or None); they are rendered after
+    the built-in sections, with no edit to the shipped report templates. ``html`` is inserted as
+    markup: escape what you did not write (``markupsafe.escape``); ``markdown`` as text.
+    """
+
+
+@pytest.hookspec
 def pytest_ipfs_platforms(config: pytest.Config) -> list:
     """Return platforms to add: a list of ``pytest_ipfs_accel.hardware.PlatformSpec`` (or None).
 

@@ -56,6 +56,7 @@ class ReportPlugin:
             warn(f"no report: {exc}")
             return
         attach_comparison(data, self.comparator)
+        self._add_sections(data)
         terminal.write(terminalreporter, data)
         if self.path is not None:
             try:
@@ -71,6 +72,18 @@ class ReportPlugin:
                     f.write(render(data) + "\n")
             except OSError as exc:
                 warn(f"cannot append to ${STEP_SUMMARY} ({summary}): {exc}")
+
+
+    def _add_sections(self, data) -> None:
+        """What ``pytest_ipfs_report_sections`` hooks return, after the built-in sections."""
+        from pytest_ipfs_accel.report.data import Section
+
+        for returned in self.config.hook.pytest_ipfs_report_sections(config=self.config, data=data):
+            for section in returned or ():
+                if not isinstance(section, Section):
+                    raise TypeError(f"pytest_ipfs_report_sections returned {section!r}; return a list of "
+                                    "pytest_ipfs_accel.report.data.Section(title, html, markdown)")
+                data.sections.append(section)
 
 
 def attach_comparison(data, comparator) -> None:

@@ -39,3 +39,27 @@ def test_bad_report_suffix_is_a_usage_error(pytester):
                                            "--ipfs-report=r.pdf", "--ipfs-db=none")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--ipfs-report: r.pdf: cannot tell the report format*"])
+
+
+SECTION_CONFTEST = '''
+from pytest_ipfs_accel.report.data import Section
+
+
+def pytest_ipfs_report_sections(config, data):
+    n = len(data.matrix)
+    return [Section("Team notes", f"<p id='team'>{n} cells, run {data.run['id']}</p>", f"{n} cells (team notes)")]
+'''
+
+
+def test_a_plugin_adds_a_report_section_without_editing_the_templates(pytester, tmp_path_factory):
+    """Issue 14.6: ``pytest_ipfs_report_sections`` puts a section into the HTML and the Markdown report."""
+    pytester.makeconftest(SECTION_CONFTEST)
+    cache = tmp_path_factory.getbasetemp() / "shared-pytest-cache"
+    for name in ("r.html", "r.md"):
+        result = pytester.runpytest_subprocess("-o", f"cache_dir={cache}", "--ipfs-models=bert", "--ipfs-hw=cpu",
+                                               "--ipfs-kinds=load", f"--ipfs-report={name}", "--ipfs-db=r.duckdb")
+        assert result.ret == 0, result.stdout.str()
+    html = (pytester.path / "r.html").read_text(encoding="utf-8")
+    assert "Team notes" in html and "<p id='team'>1 cells, run " in html
+    assert "Team notes" in (pytester.path / "r.md").read_text(encoding="utf-8")
+    assert "1 cells (team notes)" in (pytester.path / "r.md").read_text(encoding="utf-8")
