@@ -27,13 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_ipfs_accel.settings import PRECISIONS
+
 #: ``expected`` values.
 OUTCOMES = ("pass", "xfail", "skip")
 #: Default file looked for in the rootdir.
 DEFAULT_NAME = "ipfs-expectations.toml"
 _MATCH_KEYS = ("model", "platform", "kind")
 _KEYS = (*_MATCH_KEYS, "expected", "reason", "tolerance", "max_slowdown")
-_PRECISIONS = ("fp32", "fp16", "bf16")
+_PRECISIONS = PRECISIONS
+#: floors a tolerance may set for lossy precisions (cosine similarity, top-k agreement: 0..1)
+_FLOORS = ("cosine", "top1", "top5")
 
 Tolerance = dict[str, tuple["float | None", "float | None"]]
 
@@ -46,17 +50,20 @@ class ExpectationsError(ValueError):
 class Expectation:
     """What one (model, platform, kind) cell is expected to do.
 
-    ``tolerance`` maps a precision to ``(atol, rtol)``; ``None`` keeps the default of
-    ``runtime.parity.TOLERANCES`` for that half. ``max_slowdown`` is a fraction (0.25 = 25 %).
+    ``tolerance`` maps a precision to ``(atol, rtol)``; ``None`` keeps the platform's default for
+    that half. ``floors`` maps a precision to its cosine / top1 / top5 floors (int8, int4 are judged
+    by those). ``max_slowdown`` is a fraction (0.25 = 25 %).
     """
 
     expected: str = "pass"
     reason: str = ""
     tolerance: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     max_slowdown: float | None = None
+    floors: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __hash__(self) -> int:  # frozen with a dict field: hash what is hashable
-        return hash((self.expected, self.reason, tuple(sorted(self.tolerance.items())), self.max_slowdown))
+        return hash((self.expected, self.reason, tuple(sorted(self.tolerance.items())), self.max_slowdown,
+                     tuple(sorted((p, tuple(sorted(f.items()))) for p, f in self.floors.items()))))
 
 
 @dataclass(frozen=True)
@@ -127,8 +134,9 @@ def _rule(entry: dict[str, Any], where: str) -> Rule:
     reason = _text(entry, "reason", where, "")
     if expected != "pass" and not reason.strip():
         raise ExpectationsError(f"{where}: expected = {expected!r} needs a reason = \"...\" saying why")
-    return Rule(**globs, expectation=Expectation(expected, reason, _tolerance(entry.get("tolerance"), where),
-                                                 _slowdown(entry.get("max_slowdown"), where)))
+    tolerance, floors = _tolerance(entry.get("tolerance"), where)
+    return Rule(**globs, expectation=Expectation(expected, reason, tolerance, _slowdown(entry.get("max_slowdown"), where),
+                                                 floors))
 
 
 def _text(entry: dict[str, Any], key: str, where: str, default: str) -> str:
@@ -139,22 +147,37 @@ def _text(entry: dict[str, Any], key: str, where: str, default: str) -> str:
     return value
 
 
-def _tolerance(raw: Any, where: str) -> dict[str, tuple[float | None, float | None]]:
+def _tolerance(raw: Any, where: str) -> tuple[dict[str, tuple[float | None, float | None]],
+                                              dict[str, dict[str, float]]]:
+    """``({precision: (atol, rtol)}, {precision: {floor: value}})`` from a ``tolerance`` table."""
     if raw is None:
-        return {}
-    hint = "write tolerance = { fp32 = { atol = 1e-3, rtol = 1e-3 } }"
+        return {}, {}
+    hint = "write tolerance = { fp32 = { atol = 1e-3, rtol = 1e-3 }, int8 = { cosine = 0.99, top1 = 0.9 } }"
     if not isinstance(raw, dict):
         raise ExpectationsError(f"{where}: tolerance must be a table; {hint}")
     out: dict[str, tuple[float | None, float | None]] = {}
+    floors: dict[str, dict[str, float]] = {}
     for precision, bounds in raw.items():
         if precision not in _PRECISIONS:
             raise ExpectationsError(f"{where}: tolerance.{precision}: unknown precision; "
                                     f"use {', '.join(_PRECISIONS)}")
-        if not isinstance(bounds, dict) or not bounds or set(bounds) - {"atol", "rtol"}:
-            raise ExpectationsError(f"{where}: tolerance.{precision} must hold atol and/or rtol only; {hint}")
+        if not isinstance(bounds, dict) or not bounds or set(bounds) - {"atol", "rtol", *_FLOORS}:
+            raise ExpectationsError(f"{where}: tolerance.{precision} holds atol, rtol, {', '.join(_FLOORS)} "
+                                    f"only; {hint}")
         atol, rtol = (_number(bounds.get(k), f"{where}: tolerance.{precision}.{k}") for k in ("atol", "rtol"))
-        out[precision] = (atol, rtol)
-    return out
+        if atol is not None or rtol is not None:
+            out[precision] = (atol, rtol)
+        found = {k: _fraction(bounds[k], f"{where}: tolerance.{precision}.{k}") for k in _FLOORS if k in bounds}
+        if found:
+            floors[precision] = found
+    return out, floors
+
+
+def _fraction(raw: Any, where: str) -> float:
+    value = _number(raw, where, "a fraction from 0 to 1")
+    if value is None or value > 1:
+        raise ExpectationsError(f"{where} = {raw!r} must be a fraction from 0 to 1")
+    return value
 
 
 def _slowdown(raw: Any, where: str) -> float | None:

@@ -56,7 +56,7 @@ def merge(existing: Expectations, cells: dict[Cell, tuple[str, str]]) -> Expecta
         done.add(key)
         expected, reason = cells[key]
         exp = dataclasses.replace(rule.expectation, expected=expected, reason=reason)
-        if expected != "pass" or exp.tolerance or exp.max_slowdown is not None:
+        if expected != "pass" or exp.tolerance or exp.floors or exp.max_slowdown is not None:
             rules.append(dataclasses.replace(rule, expectation=exp))
     current = Expectations(tuple(rules))
     for key in sorted(set(cells) - done):

@@ -26,10 +26,12 @@ def _rule(rule: Rule) -> list[str]:
     lines.append(f"expected = {toml_string(exp.expected)}")
     if exp.reason:
         lines.append(f"reason = {toml_string(exp.reason)}")
-    if exp.tolerance:
+    if exp.tolerance or exp.floors:
         tables = []
-        for precision, (atol, rtol) in sorted(exp.tolerance.items()):
-            bounds = ", ".join(f"{k} = {v!r}" for k, v in (("atol", atol), ("rtol", rtol)) if v is not None)
+        for precision in sorted(set(exp.tolerance) | set(exp.floors)):
+            atol, rtol = exp.tolerance.get(precision, (None, None))
+            pairs = [("atol", atol), ("rtol", rtol), *sorted(exp.floors.get(precision, {}).items())]
+            bounds = ", ".join(f"{k} = {v!r}" for k, v in pairs if v is not None)
             tables.append(f"{precision} = {{ {bounds} }}")
         lines.append(f"tolerance = {{ {', '.join(tables)} }}")
     if exp.max_slowdown is not None:

@@ -66,8 +66,9 @@ def test_reasons_with_quotes_and_newlines_survive_writing(tmp_path: Path) -> Non
     ('[[expect]]\nmodel = "x"\n[[expect]]\nmodel = "y"\nexpected = "xfail"\n',
      r"#2: expected = 'xfail' needs a reason"),
     ('[[expect]]\nmodel = 3\n', r"#1: model = 3 must be a non-empty string"),
-    ('[[expect]]\ntolerance = { int8 = { atol = 1 } }\n', r"#1: tolerance.int8: unknown precision; use fp32"),
-    ('[[expect]]\ntolerance = { fp32 = { atl = 1 } }\n', r"#1: tolerance.fp32 must hold atol and/or rtol only"),
+    ('[[expect]]\ntolerance = { int3 = { atol = 1 } }\n', r"#1: tolerance.int3: unknown precision; use fp32"),
+    ('[[expect]]\ntolerance = { fp32 = { atl = 1 } }\n', r"#1: tolerance.fp32 holds atol, rtol, cosine, top1, top5 only"),
+    ('[[expect]]\ntolerance = { int8 = { cosine = 1.5 } }\n', r"#1: tolerance.int8.cosine = 1.5 must be a fraction"),
     ('[[expect]]\ntolerance = { fp32 = { atol = -1 } }\n', r"#1: tolerance.fp32.atol = -1 must be a number >= 0"),
     ('[[expect]]\nmax_slowdown = "25%"\n', r"#1: max_slowdown = '25%' must be a fraction, e.g. 0.25"),
     ('[expect]\nmodel = "x"\n', r"'expect' must be an array of tables; write each rule as \[\[expect\]\]"),
@@ -84,3 +85,18 @@ def test_bad_files_name_the_file_entry_and_fix(tmp_path: Path, text: str, messag
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ExpectationsError, match="cannot read the expectations file"):
         load(tmp_path / "nope.toml")
+
+
+def test_floors_for_lossy_precisions_are_read_and_written_back(tmp_path):
+    """Issue 16.2: int8 / int4 parity floors (cosine, top-k) come from the file and survive an update."""
+    from pytest_ipfs_accel.expectations.file import load
+    from pytest_ipfs_accel.expectations.write import dumps
+
+    path = tmp_path / "ipfs-expectations.toml"
+    path.write_text('[[expect]]\nmodel = "vit"\ntolerance = { int8 = { cosine = 0.9, top1 = 0.8 }, '
+                    'fp32 = { atol = 0.001 } }\n')
+    exp = load(path).lookup("vit", "onnxruntime", "parity")
+    assert exp.floors == {"int8": {"cosine": 0.9, "top1": 0.8}} and exp.tolerance == {"fp32": (0.001, None)}
+    again = tmp_path / "again.toml"
+    again.write_text(dumps(load(path)))
+    assert load(again).lookup("vit", "onnxruntime", "parity") == exp
