@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Test kinds generated per model x platform, in generation order.
-KINDS = ("load", "forward", "parity", "batch", "benchmark")
+KINDS = ("load", "forward", "parity", "batch", "benchmark", "generate", "generate_benchmark")
+#: Kinds that only models able to generate get (``generation.architectures``).
+GENERATE_KINDS = ("generate", "generate_benchmark")
 #: Generated when no kinds are asked for; ``--benchmark-only`` alone asks for ``benchmark``.
 DEFAULT_KINDS = ("load", "forward", "parity", "batch")
 #: int8 = weights + activations (static QDQ / nncf.quantize), int8-dynamic = dynamic activations,
@@ -23,6 +25,9 @@ PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int8-dynamic", "int8-weights", "i
 MAX_BATCH_SIZE = 4096
 #: Seeds are 0..2**32-1: what numpy accepts too, and seed + row stays within torch's 64-bit range.
 MAX_SEED = 2**32 - 1
+#: Prompt length and new tokens of the generate kinds: defaults and bounds.
+DEFAULT_PROMPT_TOKENS, DEFAULT_NEW_TOKENS = 8, 16
+MAX_PROMPT_TOKENS, MAX_NEW_TOKENS = 4096, 4096
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -39,6 +44,8 @@ class RunConfig:
     trust_remote_code: bool = False
     use_cache: bool = True
     templates: tuple[str, ...] = ()
+    prompt_tokens: int = DEFAULT_PROMPT_TOKENS
+    new_tokens: int = DEFAULT_NEW_TOKENS
 
     @property
     def active(self) -> bool:
@@ -82,6 +89,16 @@ def integer(raw: str, minimum: int, maximum: int) -> int:
 def seed(raw: str) -> int:
     """A seed in ``0..MAX_SEED``."""
     return integer(raw or "0", 0, MAX_SEED)
+
+
+def prompt_tokens(raw: str) -> int:
+    """Prompt length of the generate kinds, ``1..MAX_PROMPT_TOKENS`` (default 8)."""
+    return integer(raw or str(DEFAULT_PROMPT_TOKENS), 1, MAX_PROMPT_TOKENS)
+
+
+def new_tokens(raw: str) -> int:
+    """New tokens of the generate kinds, ``2..MAX_NEW_TOKENS`` (default 16; decode needs two)."""
+    return integer(raw or str(DEFAULT_NEW_TOKENS), 2, MAX_NEW_TOKENS)
 
 
 def batch_sizes(values: tuple[str, ...]) -> tuple[int, ...]:
