@@ -42,16 +42,6 @@ from pytest_ipfs_accel.store.writer import Writer
 
 META, FAILURE = wire.ITEM_META, wire.FAILURE  # report attributes from the process that ran the item
 FAILURE_KEYS = ("failure_class", "max_abs_diff", "max_rel_diff", "executed_on", "expected")
-#: package -> distributions that provide it (the first installed one is recorded).
-PACKAGES = {
-    "pytest": ("pytest",),
-    "pytest-ipfs-accel": ("pytest-ipfs-accel",),
-    "torch": ("torch",),
-    "transformers": ("transformers",),
-    "onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-qnn",
-                    "onnxruntime-directml"),
-    "openvino": ("openvino",),
-}
 _MESSAGE_MAX = 1000
 
 
@@ -217,12 +207,14 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
     failure: dict[str, Any] = {}
     for report in phases.values():  # the call's classification wins over the setup's
         failure.update({k: v for k, v in (wire.attribute(report, FAILURE) or {}).items() if v is not None})
+    accuracy = wire.user_property(phases.get("call"), wire.ACCURACY) or {}  # parity/batch vs torch cpu fp32
     return TestResultRow(
         run_id=run_id, node_id=nodeid, outcome=decided[0], message=decided[1],
         duration_s=sum(getattr(r, "duration", 0.0) or 0.0 for r in phases.values()),
         worker=getattr(any_report, "worker_id", None),
         **{k: meta.get(k) for k in ("model", "platform", "runtime", "device", "kind", "precision", "batch_size")},
         **{k: failure.get(k) for k in FAILURE_KEYS},
+        **{k: accuracy.get(k) for k in ("cosine", "top1", "top5")},
     )
 
 
@@ -311,19 +303,11 @@ def run_row(config: pytest.Config, run_id: str) -> RunRow:
 
 
 def package_versions() -> dict[str, str | None]:
-    """Installed versions, read from distribution metadata (nothing is imported)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Installed versions of pytest, this package and every registered platform's distributions
+    (its PlatformSpec: built-in or a plugin's), read from metadata (nothing is imported)."""
+    from pytest_ipfs_accel.hardware.registry import recorded_versions
 
-    found: dict[str, str | None] = {}
-    for name, dists in PACKAGES.items():
-        found[name] = None
-        for dist in dists:
-            try:
-                found[name] = version(dist)
-                break
-            except PackageNotFoundError:
-                continue
-    return found
+    return recorded_versions()
 
 
 def hardware(names: list[str] | None) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ipfs_accel.runtime.keys import BENCHMARK, GENERATION
+from pytest_ipfs_accel.runtime.keys import ACCURACY, BENCHMARK, GENERATION
 
 PLATFORMS = "ipfs_accel_platforms"
 CAPABILITY_CHANNEL = "ipfs_accel_capchan"
@@ -37,7 +37,7 @@ FAILURE = "ipfs_failure"
 PYTEST_BENCHMARK_JSON = "pytest_benchmark_json"
 LOCK_WAIT = "ipfs_lock_wait_s"
 
-__all__ = ["BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "GENERATION", "ITEM_META", "LOCK_RUN", "LOCK_WAIT", "PLATFORMS",
+__all__ = ["ACCURACY", "BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "GENERATION", "ITEM_META", "LOCK_RUN", "LOCK_WAIT", "PLATFORMS",
            "PYTEST_BENCHMARK_JSON", "attribute", "benchmark_record", "user_property"]
 
 

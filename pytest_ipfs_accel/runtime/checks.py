@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_ipfs_accel.models.spec import ModelSpec
+from pytest_ipfs_accel.runtime import keys
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def record_accuracy(request, result) -> None:
 
 
 #: user_properties key of a parity item's accuracy figures.
-ACCURACY = "ipfs_accuracy"
+ACCURACY = keys.ACCURACY
 
 
 def _mismatch(message: str, result) -> None:

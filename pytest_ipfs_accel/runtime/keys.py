@@ -3,5 +3,7 @@
 
 #: the benchmark kind's record (``runtime.bench``)
 BENCHMARK = "ipfs_benchmark"
+#: cosine / top-1 / top-5 agreement of a parity or batch check (``runtime.checks``)
+ACCURACY = "ipfs_accuracy"
 #: the generate kind's record (``runtime.generation``)
 GENERATION = "ipfs_generation"

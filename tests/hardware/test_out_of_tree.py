@@ -82,6 +82,16 @@ def test_ipfs_hw_runs_it_and_the_report_and_versions_show_it(pytester: pytest.Py
                                "print(json.dumps(registry.recorded_versions()))"],
                               capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(versions.stdout)["ootplat"] == "0.1"
+    from pytest_ipfs_accel.report import data as report_data
+
+    stored = report_data.load(pytester.path / "run.duckdb")
+    assert stored.run["packages"]["ootplat"] == "0.1"  # the run records the plugin platform's version
+    import duckdb
+
+    con = duckdb.connect(str(pytester.path / "run.duckdb"), read_only=True)
+    cosine = con.execute("SELECT cosine FROM test_results WHERE node_id LIKE '%test_parity[oot]'").fetchone()[0]
+    con.close()
+    assert cosine is not None and cosine > 0.99  # parity's accuracy figures reach the store
 
 
 @pytest.mark.slow
