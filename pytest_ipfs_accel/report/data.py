@@ -94,6 +94,11 @@ class ReportData:
         return [h for h in self.hardware if str(h.get("emulated") or "no").lower() not in ("no", "false", "")]
 
     @property
+    def emulated_by_name(self) -> dict[str, str]:
+        """platform name -> what stands in for it (``simulator``, ``software``...), for every emulated one."""
+        return {str(h.get("name")): str(h.get("emulated")) for h in self.emulated}
+
+    @property
     def total(self) -> int:
         return sum(self.counts.values())
 

@@ -102,3 +102,25 @@ def test_a_benchmark_measured_on_a_busy_machine_is_marked_and_an_interrupted_run
         text = render(found, fmt)
         assert "⚠ busy" in text and text.count("⚠ busy") == 1 and "5%" in text
         assert "worker gw0 crashed" in text
+
+
+def test_benchmark_rows_of_an_emulated_platform_say_so(tmp_path):
+    """Every output names what stands in for emulated hardware (the QNN simulator here)."""
+    import json
+
+    from pytest_ipfs_accel.report import data as report_data, render
+    from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
+    from pytest_ipfs_accel.store.writer import Writer
+
+    db = tmp_path / "r.duckdb"
+    w = Writer.open(db)
+    hardware = [{"name": "qualcomm", "runtime": "qnn", "device": "htp", "available": True, "reason": "QNN HTP",
+                 "emulated": "simulator", "details": {}}]
+    w.start_run(RunRow(id="r1", started_at=utcnow(), hardware=json.dumps(hardware)))
+    w.add_benchmark(BenchmarkRow(run_id="r1", node_id="q", model="bert", platform="qualcomm", precision="fp32",
+                                 batch_size=1, median_s=0.09, mean_s=0.09, rounds=20))
+    w.finish_run("r1", "finished", 0)
+    w.close()
+    found = report_data.load(db, "r1")
+    for fmt in ("md", "html"):
+        assert "qualcomm (simulator)" in render(found, fmt).replace('<span class="muted">', "").replace("</span>", "")
