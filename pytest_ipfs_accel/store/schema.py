@@ -25,7 +25,8 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     first line), ``worker`` (xdist worker id or NULL); since v3 ``failure_class`` (export, compile,
     numeric, runtime, timeout, perf; NULL when not classified), ``max_abs_diff``/``max_rel_diff``
     (numeric failures), ``executed_on`` (what actually ran the work), ``expected`` (pass|xfail|skip
-    from the expectations file).
+    from the expectations file); since v8 ``cosine``, ``top1``, ``top5`` (a parity or batch check's
+    cosine similarity and top-1/top-5 agreement with torch cpu fp32).
 ``benchmark_results``
     one row per benchmarked item: ``run_id``, ``node_id``, ``model``, ``platform``, ``runtime``,
     ``device``, ``precision``, ``batch_size``, ``min_s``, ``max_s``, ``mean_s``, ``median_s``,
@@ -42,7 +43,9 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     step of every repeat), ``prefill_tokens_per_s`` (batch x prompt tokens / ttft),
     ``decode_tokens_per_s`` (batch x (new tokens - 1) / decode), ``token_times_s`` (JSON list, one
     ``{"ttft", "steps", "total"}`` per repeat); for those rows ``median_s``/``rounds_s`` are whole
-    generations, so the regression gate covers them like any benchmark.
+    generations, so the regression gate covers them like any benchmark; since v8 ``cosine``,
+    ``top1``, ``top5`` (accuracy on the timed inputs) and ``artifact_mb`` (the exported or quantized
+    model's size on disk; NULL for eager torch).
 
 Since v6 ``(run_id, node_id)`` is unique in ``test_results`` and in ``benchmark_results`` (a unique
 index; step 5 first deletes all but the first-written of any duplicates, in its own transaction
