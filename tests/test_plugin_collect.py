@@ -153,3 +153,14 @@ def test_a_real_file_at_a_generated_node_id_stops_the_run(pytester):
     # another model is not affected
     ok = pytester.runpytest("--co", "-q", "--ipfs-models=t5", "--ipfs-hw=cpu", "--ipfs-kinds=load", "ipfs")
     assert _ids(ok) == ["ipfs/test_bert.py::test_load", "ipfs/test_t5.py::test_load[cpu]"]
+
+
+def test_pytest_help_lists_every_ipfs_option(pytester):
+    """``pytest --help`` renders (argparse %-formats help texts: a bare '%' crashed it) and shows our group."""
+    result = pytester.runpytest_subprocess("--help")
+    assert result.ret == 0, result.stderr.str()
+    out = result.stdout.str()
+    assert "pytest-ipfs-accel: models x hardware" in out
+    for option in ("--ipfs-models", "--ipfs-hw", "--ipfs-fail-on-regression", "--ipfs-device-lock",
+                   "--ipfs-browser-timeout", "--ipfs-benchmark-threads", "--ipfs-emit-force"):
+        assert option in out, option

@@ -46,7 +46,7 @@ _OPTIONS = (
                                       "id; median slowdown beyond the threshold plus a Mann-Whitney U test on "
                                       "the raw rounds, the baseline runs' spread and the machine's load"),
     ("fail-on-regression", "PCT", "fail the session (exit 6) when a benchmark median is more than PCT "
-                                  "percent slower than the baseline (e.g. 10% or 10); implies "
+                                  "percent slower than the baseline (e.g. 10, or 10 with a percent sign); implies "
                                   "--ipfs-compare=last when that is not given"),
 )
 
@@ -60,15 +60,9 @@ _FLAGS = (
 
 
 def addoptions(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ipfs-accel", "pytest-ipfs-accel: models x hardware")
-    for name, metavar, help_text in _OPTIONS:
-        key = "ipfs_" + name.replace("-", "_")
-        group.addoption(f"--ipfs-{name}", dest=key, default=None, metavar=metavar, help=help_text)
-        parser.addini(key, help_text, default="")
-    for name, help_text in _FLAGS:
-        key = "ipfs_" + name.replace("-", "_")
-        group.addoption(f"--ipfs-{name}", dest=key, action="store_true", default=None, help=help_text)
-        parser.addini(key, help_text, type="bool", default=False)
+    from pytest_ipfs_accel.plugin.options import register
+
+    register(parser, [(name, metavar, help_text, "") for name, metavar, help_text in _OPTIONS], _FLAGS)
 
 
 def _flag(config: pytest.Config, key: str) -> bool:
