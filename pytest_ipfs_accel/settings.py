@@ -8,6 +8,7 @@ raw text with these same functions, so both accept the same values and give the 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,3 +156,14 @@ def _check_template_db(value: str, path: Path) -> None:
         connect(path).close()
     except TemplateDBError as exc:
         raise OptionValueError(f"{value!r}: {exc}") from None
+
+
+def non_negative(text: str) -> float:
+    """A finite number >= 0 (seconds, percentages); else OptionValueError."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise OptionValueError(f"{text!r} is not a number >= 0.")
+    return value

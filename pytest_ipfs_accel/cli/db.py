@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -51,13 +50,12 @@ def _timeout_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _seconds(text: str) -> float:
+    from pytest_ipfs_accel import settings
+
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
-    return value
+        return settings.non_negative(text)
+    except settings.OptionValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0") from None
 
 
 def _locked(exc: Exception, timeout: float) -> CliError:

@@ -59,14 +59,21 @@ _FLAGS = (
 
 
 def addoptions(parser: pytest.Parser) -> None:
-    """Register every ``--ipfs-*`` option and its ini key."""
+    """Register the run's ``--ipfs-*`` options and their ini keys."""
+    register(parser, [(name, name.upper().replace("-", "_"), help_text, default) for name, help_text, default in _OPTIONS],
+             _FLAGS)
+
+
+def register(parser: pytest.Parser, valued, flags=()) -> None:
+    """The one way an ``--ipfs-<name>`` option is registered, each with its ini key ``ipfs_<name>``:
+    ``valued`` rows are ``(name, metavar, help, ini default)``, ``flags`` rows ``(name, help)``.
+    The command line wins over the ini key (both default to None/unset here)."""
     group = parser.getgroup("ipfs-accel", "pytest-ipfs-accel: models x hardware")
-    for name, help_text, default in _OPTIONS:
+    for name, metavar, help_text, default in valued:
         key = "ipfs_" + name.replace("-", "_")
-        group.addoption(f"--ipfs-{name}", dest=key, default=None, metavar=name.upper().replace("-", "_"),
-                        help=help_text)
+        group.addoption(f"--ipfs-{name}", dest=key, default=None, metavar=metavar, help=help_text)
         parser.addini(key, help_text, default=default)
-    for name, help_text in _FLAGS:
+    for name, help_text in flags:
         key = "ipfs_" + name.replace("-", "_")
         group.addoption(f"--ipfs-{name}", dest=key, action="store_true", default=None, help=help_text)
         parser.addini(key, help_text, type="bool", default=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
@@ -50,10 +49,9 @@ def lock_timeout(config: pytest.Config) -> float:
 
 def non_negative(text: str, option: str, expected: str, shown: str | None = None) -> float:
     """A finite float >= 0 from ``text``, else a UsageError quoting ``shown`` (default: text)."""
+    from pytest_ipfs_accel import settings
+
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise pytest.UsageError(f"{option}: {shown if shown is not None else repr(text)} is not {expected}.")
-    return value
+        return settings.non_negative(text)
+    except settings.OptionValueError:
+        raise pytest.UsageError(f"{option}: {shown if shown is not None else repr(text)} is not {expected}.") from None
