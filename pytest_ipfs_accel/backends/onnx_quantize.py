@@ -71,10 +71,17 @@ def calibration_inputs(loaded: Any, example: SplitInputs, n: int = CALIBRATION_S
 def derived_onnx(source: pathlib.Path, recipe: Recipe, cache: ArtifactCache,
                  calibration: Callable[[], list[dict[str, Any]]]) -> tuple[pathlib.Path, dict[str, str]]:
     """The file ``recipe`` makes from the fp32 ``source`` (built once, then reused); info fields for the runner."""
+    return derived("onnx_quantized", ".onnx", source, recipe, cache,
+                   lambda out: _build(source, out, recipe, calibration))
+
+
+def derived(kind: str, suffix: str, source: pathlib.Path, recipe: Recipe, cache: ArtifactCache,
+            build: Callable[[pathlib.Path], None]) -> tuple[pathlib.Path, dict[str, str]]:
+    """The artifact ``build`` makes from ``source`` for ``recipe``, cached under the source's key plus every
+    setting of the recipe (built once, then reused); with the runner's info fields (what, where, size, time)."""
     started = time.perf_counter()
     key = [str(source.parent.name), *recipe.key()]
-    path, reused = cache.materialize(cache.path_for("onnx_quantized", key, ".onnx"),
-                                     lambda out: _build(source, out, recipe, calibration))
+    path, reused = cache.materialize(cache.path_for(kind, key, suffix), build)
     return path, {"quantization": recipe.describe(), "artifact": str(path), "quantize_cache": "hit" if reused else "miss",
                   "quantize_s": f"{time.perf_counter() - started:.3f}", "artifact_mb": f"{artifact_mb(path):.3f}"}
 

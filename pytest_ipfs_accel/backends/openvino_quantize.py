@@ -10,14 +10,13 @@ what NNCF left in float stays f32, so the error measured is the quantization's a
 from __future__ import annotations
 
 import pathlib
-import time
 from typing import Any, Callable
 
 from pytest_ipfs_accel.backends import precision as precisions
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import ExportError, Step
 from pytest_ipfs_accel.backends.onnx_export import quiet
-from pytest_ipfs_accel.backends.onnx_quantize import CALIBRATION_SAMPLES, CALIBRATION_SEED, Recipe, artifact_mb
+from pytest_ipfs_accel.backends.onnx_quantize import CALIBRATION_SAMPLES, CALIBRATION_SEED, Recipe, derived
 
 RECIPES = {
     "int8-weights": Recipe("int8-weights", "nncf.compress_weights", (("mode", "INT8_ASYM"),)),
@@ -33,12 +32,8 @@ _COMPUTE_LAYERS = frozenset({"FullyConnected", "Convolution", "GroupConvolution"
 def derived_ir(source: pathlib.Path, recipe: Recipe, cache: ArtifactCache,
                calibration: Callable[[], list[list[Any]]]) -> tuple[pathlib.Path, dict[str, str]]:
     """The IR ``recipe`` makes from the fp32 IR ``source`` (built once, then reused); info fields for the runner."""
-    started = time.perf_counter()
-    key = [str(source.parent.name), *recipe.key()]
-    path, reused = cache.materialize(cache.path_for("openvino_quantized", key, ".xml"),
-                                     lambda out: _build(source, out, recipe, calibration))
-    return path, {"quantization": recipe.describe(), "artifact": str(path), "quantize_cache": "hit" if reused else "miss",
-                  "quantize_s": f"{time.perf_counter() - started:.3f}", "artifact_mb": f"{artifact_mb(path):.3f}"}
+    return derived("openvino_quantized", ".xml", source, recipe, cache,
+                   lambda out: _build(source, out, recipe, calibration))
 
 
 def _build(source: pathlib.Path, out: pathlib.Path, recipe: Recipe, calibration: Callable[[], list[list[Any]]]) -> None:
