@@ -36,6 +36,8 @@ def _varied(config: Any) -> Any:
         if hasattr(part, "initializer_range"):
             part.initializer_range = INIT_RANGE
         _clamp_special_ids(part)
+    if getattr(config, "is_encoder_decoder", False) and getattr(config, "decoder_start_token_id", None) is None:
+        config.decoder_start_token_id = config.pad_token_id  # t5's convention; tiny configs may lack one
     return config
 
 

@@ -13,6 +13,10 @@ from typing import Any
 from pytest_ipfs_accel.generation.result import Generation, GenerationError, Prompt
 
 
+#: Synthesized forward inputs generate() sets itself (or refuses twice): decoder side, flags, cache.
+_NOT_FOR_GENERATE = ("decoder_", "labels", "use_cache", "return_dict", "output_", "past_key_values", "cache")
+
+
 class _Clock:
     """A logits processor that only records when each new token's scores arrive."""
 
@@ -49,7 +53,7 @@ class TorchGenerator:
             feed = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
         else:  # speech and vision: the synthesized inputs of the tests, without decoder-side ones
             feed = {k: v for k, v in self.loaded.inputs(batch_size=prompt.batch, seed=self.loaded.seed).items()
-                    if not k.startswith("decoder_") and k != "labels"}
+                    if not k.startswith(_NOT_FOR_GENERATE) and hasattr(v, "shape")}
         return {k: v.to(self.device) if hasattr(v, "to") else v for k, v in feed.items()}
 
     def _sync(self) -> None:
