@@ -134,9 +134,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if item.get_closest_marker("ipfs_model") is None:
         return
     if nextitem is None or nextitem.path != item.path:
+        import sys
+
         from pytest_ipfs_accel.runtime.checks import clear_caches
 
         clear_caches()
+        generation = sys.modules.get("pytest_ipfs_accel.runtime.generation")  # only if a generate kind ran
+        if generation is not None:
+            generation.clear_caches()
 
 
 @pytest.hookimpl(tryfirst=True)
