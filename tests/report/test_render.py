@@ -124,3 +124,26 @@ def test_benchmark_rows_of_an_emulated_platform_say_so(tmp_path):
     found = report_data.load(db, "r1")
     for fmt in ("md", "html"):
         assert "qualcomm (simulator)" in render(found, fmt).replace('<span class="muted">', "").replace("</span>", "")
+
+
+def test_generation_rows_get_their_own_table(tmp_path):
+    """Issue 15: TTFT, decode tokens/s and per-token latency show in the HTML and Markdown reports."""
+    from pytest_ipfs_accel.report import data as report_data, render
+    from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, utcnow
+    from pytest_ipfs_accel.store.writer import Writer
+
+    db = tmp_path / "r.duckdb"
+    w = Writer.open(db)
+    w.start_run(RunRow(id="r1", started_at=utcnow()))
+    w.add_benchmark(BenchmarkRow(run_id="r1", node_id="g", model="llama", platform="openvino", batch_size=4,
+                                 median_s=0.01, mean_s=0.01, rounds=10, prompt_tokens=8, new_tokens=16,
+                                 ttft_s=0.00149, decode_s=0.0064, token_p50_s=0.0004, token_p90_s=0.00063,
+                                 token_p99_s=0.0008, prefill_tokens_per_s=21476.0, decode_tokens_per_s=9332.0))
+    w.add_benchmark(BenchmarkRow(run_id="r1", node_id="b", model="bert", platform="cpu", batch_size=1,
+                                 median_s=0.001, mean_s=0.001, rounds=10))
+    w.finish_run("r1", "finished", 0)
+    w.close()
+    found = report_data.load(db, "r1")
+    md, html = render(found, "md"), render(found, "html")
+    assert "#### Generation" in md and "| llama | openvino | 4 | 8 / 16 | 1.49 | 9,332 | 0.63 |" in md
+    assert 'id="generation-table"' in html and html.count("<td>llama</td>") == 2 and "bert" in html
