@@ -167,3 +167,32 @@ def non_negative(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise OptionValueError(f"{text!r} is not a number >= 0.")
     return value
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A test kind a plugin adds (``pytest_ipfs_kinds`` hook): its name and the template folder that
+    holds ``tests/kinds/<name>.py.j2`` (rendered like the shipped kinds, one function per module,
+    parametrized by platform x precision)."""
+
+    name: str
+    templates: str
+
+
+def plugin_kinds(specs: list, root: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(kind names, template folders)`` of the kinds plugins add; else OptionValueError naming the problem."""
+    names, folders = [], []
+    for spec in specs:
+        if not isinstance(spec, KindSpec):
+            raise OptionValueError(f"pytest_ipfs_kinds returned {spec!r}; return a list of "
+                                   "pytest_ipfs_accel.settings.KindSpec(name, templates)")
+        if not spec.name.isidentifier() or spec.name in KINDS:
+            raise OptionValueError(f"kind {spec.name!r} from pytest_ipfs_kinds: use a new identifier "
+                                   f"(the built-in kinds are {', '.join(KINDS)})")
+        folder = Path(spec.templates) if Path(spec.templates).is_absolute() else root / spec.templates
+        if not (folder / "tests" / "kinds" / f"{spec.name}.py.j2").is_file():
+            raise OptionValueError(f"kind {spec.name!r} from pytest_ipfs_kinds: no template "
+                                   f"{folder / 'tests' / 'kinds' / (spec.name + '.py.j2')}")
+        names.append(spec.name)
+        folders.append(str(folder.resolve()))
+    return tuple(names), tuple(dict.fromkeys(folders))

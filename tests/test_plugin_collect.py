@@ -164,3 +164,35 @@ def test_pytest_help_lists_every_ipfs_option(pytester):
     for option in ("--ipfs-models", "--ipfs-hw", "--ipfs-fail-on-regression", "--ipfs-device-lock",
                    "--ipfs-browser-timeout", "--ipfs-benchmark-threads", "--ipfs-emit-force"):
         assert option in out, option
+
+
+KIND_CONFTEST = '''
+from pytest_ipfs_accel.settings import KindSpec
+
+
+def pytest_ipfs_kinds(config):
+    return [KindSpec("latency_budget", "kinds")]
+'''
+KIND_TEMPLATE = '''{% from "tests/_macros.j2" import parametrize %}
+@pytest.mark.ipfs_kind(name="latency_budget")
+{{ parametrize(targets, ("platform", "precision")) }}
+def test_latency_budget(platform, precision, ipfs_artifacts):
+    """A kind from a plugin: the model runs on the platform and gives as many outputs as the reference."""
+    reference = checks.reference(MODEL)
+    runner = checks.prepare(MODEL, platform, precision, ipfs_artifacts)
+    assert len(runner(reference.inputs)) == len(reference.outputs)
+'''
+
+
+def test_a_plugin_kind_is_accepted_by_ipfs_kinds_and_generated_from_its_template(pytester):
+    """Issue 14.6: ``pytest_ipfs_kinds`` adds a kind with its template; no edit to this package."""
+    pytester.makeconftest(KIND_CONFTEST)
+    (pytester.path / "kinds" / "tests" / "kinds").mkdir(parents=True)
+    (pytester.path / "kinds" / "tests" / "kinds" / "latency_budget.py.j2").write_text(KIND_TEMPLATE)
+    result = pytester.runpytest_subprocess("--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-kinds=load,latency_budget",
+                                           "--ipfs-db=none", "-v")
+    result.stdout.fnmatch_lines(["*ipfs/test_bert.py::test_latency_budget[[]cpu[]] PASSED*"])
+    assert result.ret == 0
+    unknown = pytester.runpytest_subprocess("--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-kinds=latency_budgt",
+                                            "--ipfs-db=none")
+    assert unknown.ret == 4 and "Did you mean 'latency_budget'?" in unknown.stderr.str()

@@ -90,7 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _run_config(config: pytest.Config) -> options.RunConfig:
     """The options resolved once into the stashed RunConfig (``pytest_cmdline_main`` comes first)."""
     if RUN_CONFIG not in config.stash:
-        config.stash[RUN_CONFIG] = options.from_pytest(config)
+        kinds = [spec for returned in config.hook.pytest_ipfs_kinds(config=config) for spec in returned or ()]
+        config.stash[RUN_CONFIG] = options.from_pytest(config, kinds)
     return config.stash[RUN_CONFIG]
 
 

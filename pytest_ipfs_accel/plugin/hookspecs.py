@@ -17,6 +17,17 @@ def pytest_ipfs_modify_matrix(config: pytest.Config, matrix: list) -> None:
 
 
 @pytest.hookspec
+def pytest_ipfs_kinds(config: pytest.Config) -> list:
+    """Return test kinds to add: a list of ``pytest_ipfs_accel.settings.KindSpec(name, templates)``.
+
+    ``templates`` is a folder (absolute, or relative to the rootdir) holding
+    ``tests/kinds/<name>.py.j2``; ``--ipfs-kinds=<name>`` then generates one function per model from
+    it, parametrized by platform x precision like ``load`` and ``forward``. The template renders in
+    jinja2's sandbox, as every user template does.
+    """
+
+
+@pytest.hookspec
 def pytest_ipfs_report_sections(config: pytest.Config, data) -> list:
     """Return extra sections for this run's HTML and Markdown reports (and ``$GITHUB_STEP_SUMMARY``).
 

@@ -21,6 +21,7 @@ from pytest_ipfs_accel.settings import (
     emit_dir,
     new_tokens,
     platforms,
+    plugin_kinds,
     prompt_tokens,
     seed,
     split,
@@ -92,13 +93,16 @@ def _checked(option: str, convert, *args):
         raise pytest.UsageError(f"--ipfs-{option}: {exc}") from None
 
 
-def from_pytest(config: pytest.Config) -> RunConfig:
-    """Build and validate the RunConfig; problems raise pytest.UsageError (exit 4)."""
+def from_pytest(config: pytest.Config, kind_specs: list | None = None) -> RunConfig:
+    """Build and validate the RunConfig; problems raise pytest.UsageError (exit 4). ``kind_specs``:
+    the kinds plugins add (``pytest_ipfs_kinds``), accepted by ``--ipfs-kinds`` with their templates."""
     hw = split(_value(config, "ipfs_hw"))
+    extra_kinds, kind_templates = _checked("kinds", plugin_kinds, list(kind_specs or ()), config.rootpath)
     return RunConfig(
         models=tuple(dict.fromkeys(split(_value(config, "ipfs_models")))),
         hw=_checked("hw", platforms, hw) if hw else None,
-        kinds=_checked("kinds", choices, split(_value(config, "ipfs_kinds")) or _default_kinds(config), KINDS),
+        kinds=_checked("kinds", choices, split(_value(config, "ipfs_kinds")) or _default_kinds(config),
+                       KINDS + extra_kinds),
         emit=_checked("emit", emit_dir, str(_value(config, "ipfs_emit") or "")),
         emit_force=bool(_value(config, "ipfs_emit_force")),
         seed=_checked("seed", seed, str(_value(config, "ipfs_seed") or "0")),
@@ -108,7 +112,8 @@ def from_pytest(config: pytest.Config) -> RunConfig:
         use_cache=not _value(config, "ipfs_no_cache"),
         prompt_tokens=_checked("prompt-tokens", prompt_tokens, str(_value(config, "ipfs_prompt_tokens") or "")),
         new_tokens=_checked("new-tokens", new_tokens, str(_value(config, "ipfs_new_tokens") or "")),
-        templates=_checked("templates", template_sources, split(_value(config, "ipfs_templates")), config.rootpath),
+        templates=_checked("templates", template_sources, split(_value(config, "ipfs_templates")),
+                           config.rootpath) + kind_templates,
     )
 
 
