@@ -102,9 +102,12 @@ def _register_run_plugins(config: pytest.Config):
     from pytest_ipfs_accel.plugin.gate import register as register_compare
     from pytest_ipfs_accel.plugin.run_settings import is_worker
 
-    recorder = _register_recorder(config)
+    from pytest_ipfs_accel.plugin.recorder import ItemLabels
+
+    config.pluginmanager.register(ItemLabels(), "ipfs-accel-item-labels")
     if is_worker(config):
-        return recorder  # a worker's reports travel to the controller, which compares and reports
+        return None  # a worker's reports travel to the controller, which records, compares and reports
+    recorder = _register_recorder(config)
     comparator = register_compare(config, recorder)  # validates the benchmark options; compares when asked
     config.pluginmanager.register(ReportPlugin(config, recorder, comparator), "ipfs-accel-report")
     return recorder

@@ -43,7 +43,8 @@ def install(config: pytest.Config) -> None:
     if not getattr(bench_plugin.BenchmarkSession, "_ipfs_accel_xdist", False):
         bench_plugin.BenchmarkSession = _xdist_session_class(bench_plugin.BenchmarkSession)
     if not config.pluginmanager.has_plugin("ipfs-accel-benchmark-xdist"):
-        config.pluginmanager.register(BenchmarkRelay(config), "ipfs-accel-benchmark-xdist")
+        relay = WorkerBenchmarkRelay() if hasattr(config, "workerinput") else ControllerBenchmarkRelay(config)
+        config.pluginmanager.register(relay, "ipfs-accel-benchmark-xdist")
 
 
 def _xdist_session_class(base):
@@ -101,17 +102,14 @@ def rebuild(data: dict[str, Any]):
     return meta
 
 
-class BenchmarkRelay:
-    """Worker: ship each item's pytest-benchmark stats; controller: add them to its session."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.is_worker = hasattr(config, "workerinput")
+class WorkerBenchmarkRelay:
+    """On a worker: ship each item's pytest-benchmark stats with its report; keep other work off a
+    device while something times on it (collection, generated items, session teardown)."""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        if self.is_worker and call.when == "call":
+        if call.when == "call":
             fixture = getattr(item, "funcargs", {}).get("benchmark")
             stats = getattr(fixture, "stats", None)
             if stats:
@@ -121,14 +119,12 @@ class BenchmarkRelay:
     @pytest.hookimpl(wrapper=True)
     def pytest_collection(self, session: pytest.Session):
         """A worker collecting (and probing its platforms after) works the CPU: not during a timing."""
-        if not self.is_worker:
-            return (yield)
         with device_lock("cpu", shared=True):
             return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        device = _item_device(item) if self.is_worker else None
+        device = _item_device(item)
         if device is None:
             return (yield)
         with device_lock(device, shared=True) as held:  # never alongside a timing on the same device
@@ -138,15 +134,22 @@ class BenchmarkRelay:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.is_worker:
-            hold_shared("cpu")
+        hold_shared("cpu")
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         release_held()
 
+
+class ControllerBenchmarkRelay:
+    """On the controller (or a plain run): add the workers' pytest-benchmark stats to its own
+    session, so its table, ``--benchmark-json`` and ``--benchmark-autosave`` work as without xdist."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker or report.when != "call":
+        if report.when != "call":
             return
         session = getattr(self.config, "_benchmarksession", None)
         if session is None:

@@ -45,22 +45,10 @@ FAILURE_KEYS = ("failure_class", "max_abs_diff", "max_rel_diff", "executed_on", 
 _MESSAGE_MAX = 1000
 
 
-class Recorder:
-    """The plugin object that stores a session's results in ``path`` (see the module docstring)."""
+class ItemLabels:
+    """In the process that runs an item (a worker, or a plain run): its labels (model, platform, kind,
+    precision, batch size, runtime, device) ride on its setup report to whoever records it."""
 
-    def __init__(self, config: pytest.Config, path: Path | str) -> None:
-        self.config = config
-        self.path = Path(path)
-        self.run_id = new_run_id()
-        self.writer: Writer | None = None
-        self.run: RunRow | None = None  # this session's run row (fingerprint, machine_id) once started
-        self._is_worker = hasattr(config, "workerinput")
-        self._timeout = lock_timeout(config)  # a bad value is a UsageError now, at configure time
-        self._phases: dict[str, dict[str, pytest.TestReport]] = {}
-        self._collected: dict[str, dict[str, Any] | None] = {}  # node id -> labels (None under xdist)
-        self._written: set[str] = set()
-
-    # -- every process: label reports --------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         report = yield
@@ -70,9 +58,23 @@ class Recorder:
                 setattr(report, META, meta)
         return report
 
-    # -- the writing process only --------------------------------------------------------------
+
+class Recorder:
+    """The plugin object that stores a session's results in ``path`` (see the module docstring)."""
+
+    def __init__(self, config: pytest.Config, path: Path | str) -> None:
+        self.config = config
+        self.path = Path(path)
+        self.run_id = new_run_id()
+        self.writer: Writer | None = None
+        self.run: RunRow | None = None  # this session's run row (fingerprint, machine_id) once started
+        self._timeout = lock_timeout(config)  # a bad value is a UsageError now, at configure time
+        self._phases: dict[str, dict[str, pytest.TestReport]] = {}
+        self._collected: dict[str, dict[str, Any] | None] = {}  # node id -> labels (None under xdist)
+        self._written: set[str] = set()
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if self._is_worker or self.config.option.collectonly:
+        if self.config.option.collectonly:
             return
         _ignore_in_git(self.path.parent)
         try:
