@@ -108,13 +108,17 @@ def folder_for(loaded: Any, model: Any, artifacts: Any) -> Path:
     """The saved folder in the artifact cache, keyed by the model fingerprint and transformers' version."""
     from importlib.metadata import version
 
+    key = [loaded.fingerprint(), generating_family(loaded), f"init{INIT_RANGE}-eos", "transformers", version("transformers")]
+    try:
+        return cached_folder(artifacts, "generation_checkpoint", key, lambda target: save_folder(loaded, model, target))
+    except Exception as exc:  # noqa: BLE001 - save_pretrained or the tokenizer refusing this model
+        raise GenerationError("checkpoint", f"saving the folder: {type(exc).__name__}: {_line(exc)}") from None
+
+
+def cached_folder(artifacts: Any, kind: str, key: list[str], build: Any) -> Path:
+    """A folder ``build(target)`` makes, from the artifact cache when it is there (no cache: a temporary one)."""
     from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 
     cache = artifacts if artifacts is not None else ArtifactCache(None)
-    key = [loaded.fingerprint(), generating_family(loaded), f"init{INIT_RANGE}-eos", "transformers", version("transformers")]
-    path = cache.path_for("generation_checkpoint", key, "")
-    try:
-        folder, _reused = cache.materialize(path, lambda target: save_folder(loaded, model, target))
-    except Exception as exc:  # noqa: BLE001 - save_pretrained or the tokenizer refusing this model
-        raise GenerationError("checkpoint", f"saving the folder: {type(exc).__name__}: {_line(exc)}") from None
+    folder, _reused = cache.materialize(cache.path_for(kind, key, ""), build)
     return folder

@@ -155,13 +155,10 @@ def _line(exc: BaseException) -> str:
 def folder_for(model: Any, checkpoint: Path, checkpoint_key: str, artifacts: Any) -> Path:
     from importlib.metadata import version
 
-    from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+    from pytest_ipfs_accel.generation.checkpoint import cached_folder
 
-    cache = artifacts if artifacts is not None else ArtifactCache(None)
     key = [checkpoint_key, "openvino-genai", version("openvino"), version("openvino-tokenizers"), "stateful-v1"]
-    path = cache.path_for("ov_genai", key, "")
-    folder, _reused = cache.materialize(path, lambda target: build(model, checkpoint, target))
-    return folder
+    return cached_folder(artifacts, "ov_genai", key, lambda target: build(model, checkpoint, target))
 
 
 class OpenVINOGenerator:

@@ -62,13 +62,10 @@ def folder_for(checkpoint: Path, checkpoint_key: str, precision: str, ep: str, a
     """The built genai folder, from the artifact cache when it is there."""
     from importlib.metadata import version
 
-    from pytest_ipfs_accel.backends.artifacts import ArtifactCache
+    from pytest_ipfs_accel.generation.checkpoint import cached_folder
 
-    cache = artifacts if artifacts is not None else ArtifactCache(None)
     key = [checkpoint_key, "onnxruntime-genai", version("onnxruntime-genai"), precision, ep]
-    path = cache.path_for("ort_genai", key, "")
-    folder, _reused = cache.materialize(path, lambda target: build(checkpoint, target, precision, ep))
-    return folder
+    return cached_folder(artifacts, "ort_genai", key, lambda target: build(checkpoint, target, precision, ep))
 
 
 class OrtGenaiGenerator:
