@@ -187,6 +187,25 @@ def _kill_group(proc: subprocess.Popen) -> None:
     signal_group(signal.SIGKILL)  # children that ignored SIGTERM or outlived the leader
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(5)
+    deadline = time.monotonic() + 2.0  # a child forked while the signals went out, or not yet scheduled
+    while _group_members(proc.pid) and time.monotonic() < deadline:
+        signal_group(signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group ``pgid``, from /proc; [] where there is no /proc."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == pgid and fields[0] != "Z":  # state, ppid, pgrp
+                    found.append(int(entry.name))
+    return found
 
 
 class Page:
