@@ -27,8 +27,6 @@ from pytest_ipfs_accel.plugin import wire
 
 #: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
 KEY = wire.PYTEST_BENCHMARK_JSON
-#: user_properties key of the seconds a non-benchmark item waited for its device's lock.
-LOCK_WAIT_KEY = wire.LOCK_WAIT
 
 
 # -- pytest-benchmark on workers -------------------------------------------------------------------
@@ -129,7 +127,7 @@ class WorkerBenchmarkRelay:
             return (yield)
         with device_lock(device, shared=True) as held:  # never alongside a timing on the same device
             if held.waited_s:
-                item.user_properties.append((LOCK_WAIT_KEY, round(held.waited_s, 3)))
+                item.user_properties.append((wire.LOCK_WAIT, round(held.waited_s, 3)))
             return (yield)
 
     @pytest.hookimpl(tryfirst=True)

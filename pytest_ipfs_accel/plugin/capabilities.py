@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ipfs_accel.plugin import wire
-
-#: workerinput key: the platform list every worker collects with (controller's detection).
-PLATFORMS_KEY = wire.PLATFORMS
-#: workerinput key: the execnet channel a worker reports its capabilities on.
-CHANNEL_KEY = wire.CAPABILITY_CHANNEL
-
-#: Set on a worker from workerinput; passed to generate.pipeline.plan by plugin.collect.
+#: Set on a worker from workerinput (``plugin.wire.PLATFORMS``); passed to generate.pipeline.plan by plugin.collect.
 _collection_platforms: list[str] | None = None
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile  # noqa: F401  (bench.percentile)
+from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile
 from pytest_ipfs_accel.runtime import checks, keys
 from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
 

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from pytest_ipfs_accel.store import liveness, schema
-from pytest_ipfs_accel.store.paths import DEFAULT_DB  # noqa: F401  (writer.DEFAULT_DB, as before)
 from pytest_ipfs_accel.store.schema import BenchmarkRow, RunRow, StoreError, TestResultRow
 
 #: Seconds to wait for another process to release the database before spilling.

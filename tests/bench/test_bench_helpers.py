@@ -6,6 +6,7 @@ import pytest
 
 from pytest_ipfs_accel.generate.matrix import kind_targets
 from pytest_ipfs_accel.settings import DEFAULT_KINDS, KINDS, RunConfig
+from pytest_ipfs_accel import rounds
 from pytest_ipfs_accel.runtime import bench
 
 
@@ -13,8 +14,8 @@ def test_percentile_interpolates_like_numpy():
     np = pytest.importorskip("numpy")
     data = [0.3, 0.1, 0.2, 5.0, 0.15, 0.12, 0.11]
     for q in (0, 50, 90, 99, 100):
-        assert bench.percentile(data, q) == pytest.approx(float(np.percentile(data, q)))
-    assert bench.percentile([], 90) is None
+        assert rounds.percentile(data, q) == pytest.approx(float(np.percentile(data, q)))
+    assert rounds.percentile([], 90) is None
 
 
 def test_benchmark_targets_cover_every_platform_precision_and_batch_size():
