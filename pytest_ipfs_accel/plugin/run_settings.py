@@ -105,10 +105,9 @@ def _run_id(config: pytest.Config, recorded: str | None) -> str:
         return str(config.workerinput[wire.LOCK_RUN])
     if recorded:
         return str(recorded)
-    import secrets
-    import time
+    from pytest_ipfs_accel.store.schema import new_run_id  # --ipfs-db=none: an id of the same shape
 
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    return new_run_id()
 
 
 def _notifier(config: pytest.Config):
