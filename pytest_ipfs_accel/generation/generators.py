@@ -33,7 +33,6 @@ def generator_for(runtime: str, device: str, loaded: Any, model: Any, artifacts:
                                         f"{runtime} generation here")
     from pytest_ipfs_accel.generation import checkpoint
 
-    folder = checkpoint.folder_for(loaded, model, artifacts)
     if runtime == "onnxruntime":
         from pytest_ipfs_accel.generation import ort_loop
 
@@ -41,10 +40,13 @@ def generator_for(runtime: str, device: str, loaded: Any, model: Any, artifacts:
         if ep is None:
             raise NotSupported(f"onnxruntime-genai has no model builder target for {device}")
         ort_loop.require_package()
+        ort_loop.check_architecture(type(model).__name__)  # what save_pretrained writes as architectures[0]
+        folder = checkpoint.folder_for(loaded, model, artifacts)
         built = ort_loop.folder_for(folder, folder.parent.name, "fp32", ep, artifacts)
         return ort_loop.OrtGenaiGenerator(built, device)
     from pytest_ipfs_accel.generation import openvino_loop
 
     openvino_loop.require_package()
+    folder = checkpoint.folder_for(loaded, model, artifacts)
     return openvino_loop.OpenVINOGenerator(openvino_loop.folder_for(model, folder, folder.parent.name, artifacts),
                                            device)

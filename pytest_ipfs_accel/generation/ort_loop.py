@@ -4,12 +4,16 @@ runs the greedy loop.
 The builder runs in a child process (``python -m onnxruntime_genai.models.builder``, bounded by
 :data:`BUILD_TIMEOUT_S`) on the saved checkpoint folder; its output folder is cached in the artifact
 cache keyed by the model fingerprint, the builder's version, the precision and the execution
-provider. Timing: ``append_tokens`` runs the prefill, so the clock starts before it; each
+provider. Before any of that, :func:`check_architecture` refuses a model class the installed
+builder has no branch for (read from its source, not imported), naming it as the builder would. Timing: ``append_tokens`` runs the prefill, so the clock starts before it; each
 ``generate_next_token`` + ``get_next_tokens`` gives one new token.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
 import subprocess
 import sys
 import time
@@ -31,6 +35,37 @@ def require_package():
     except ImportError:
         raise GenerationUnavailable("onnxruntime-genai is not installed (pip install 'pytest-ipfs-accel[generate]')") from None
     return og
+
+
+@functools.lru_cache(maxsize=1)
+def builder_architectures() -> frozenset[str] | None:
+    """Model classes the installed builder dispatches on (``config.architectures[0] == "..."`` in
+    ``onnxruntime_genai/models/builder.py``); None when that file cannot be read or names none."""
+    found = importlib.util.find_spec("onnxruntime_genai")
+    if found is None or not found.submodule_search_locations:
+        return None
+    source = Path(list(found.submodule_search_locations)[0]) / "models" / "builder.py"
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    names = {c.value for node in ast.walk(tree) if isinstance(node, ast.Compare) and _is_architecture(node.left)
+             for c in node.comparators if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    return frozenset(names) or None
+
+
+def _is_architecture(node: ast.AST) -> bool:
+    """``<anything>.architectures[...]``."""
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "architectures"
+
+
+def check_architecture(architecture: str) -> None:
+    """GenerationError (step ``export``) when the builder's table lacks ``architecture``: the refusal the
+    builder itself would print after a minutes-long save and import, decided before anything is built."""
+    known = builder_architectures()
+    if known is not None and architecture not in known:
+        raise GenerationError("export", f"onnxruntime-genai builder: The {architecture} model is not currently "
+                                        "supported (not in the builder's architecture table; nothing was built)")
 
 
 def build(checkpoint: Path, target: Path, precision: str, ep: str) -> None:
