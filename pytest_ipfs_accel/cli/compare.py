@@ -22,9 +22,10 @@ from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
 def add_parser(sub) -> None:
     cmp = sub.add_parser("compare", help="compare benchmark results of two stored runs (regression gate)",
                          description="Compare the benchmark items of run NEW with baseline BASE: a regression is "
-                                     "a median slower than the threshold and than the baseline runs' own spread, "
-                                     "timed on a machine that was not busy, with a one-sided Mann-Whitney U test "
-                                     "on the raw rounds. Exit 6 when one is found.")
+                                     "a fastest round slower than the threshold and than the baseline runs' own "
+                                     "spread, timed on a machine that was neither busy nor slower (a fixed "
+                                     "reference workload timed beside each item), with a one-sided Mann-Whitney U "
+                                     "test on the raw rounds. Exit 6 when one is found.")
     cmp.add_argument("base", metavar="BASE", help="baseline: a run id, 'last' or 'last:N' (the N newest runs "
                                                   "before NEW, rounds pooled)")
     cmp.add_argument("new", metavar="NEW", nargs="?", default=None,
@@ -32,7 +33,7 @@ def add_parser(sub) -> None:
     cmp.add_argument("--db", type=Path, default=None,
                      help=f"results database (default {DEFAULT_DB} in the current directory)")
     cmp.add_argument("--threshold", default=None, metavar="PCT",
-                     help="percent slower a median must be to count (default 10; e.g. 15 or 15%%)")
+                     help="percent slower an item's fastest round must be to count (default 10; e.g. 15 or 15%%)")
     cmp.add_argument("--markdown", action="store_true",
                      help="print only a GitHub Markdown table on stdout (status lines go to stderr)")
     cmp.add_argument("--fail-on-inconclusive", action="store_true",

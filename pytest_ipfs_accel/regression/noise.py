@@ -11,8 +11,13 @@ or a ``benchmark_results`` row as a dict):
   (used or stolen by the hypervisor) during the timing above the cores the timing left free +
   :data:`BUSY_MARGIN`; or a coefficient of variation above :data:`CV_FACTOR` times the baseline's
   (and above :data:`CV_FLOOR`);
-* :func:`spread`: how far apart the baseline runs' own medians are (``last:N``): the noise between
-  runs of unchanged code, which a slowdown must exceed before it is called a regression.
+* :func:`reference_slower`: did a fixed pure-Python workload (``host.reference``), timed in the
+  same process around the item, run slower than in the baseline runs? Then the machine, not the
+  code, is slower (a whole process slowed by another tenant or a lower clock shows nowhere else);
+* :func:`fastest_s` and :func:`spread`: the figure the gate compares -- the item's fastest round:
+  noise only ever adds time, so the fastest round moves when the code does and barely otherwise --
+  and how far apart the baseline runs' fastest rounds are (``last:N``, robustly: 3 median absolute
+  deviations), which a slowdown must exceed before it is called a regression.
 
 The report can call :func:`busy_reason` on stored rows to mark those measured on a loaded machine.
 """
@@ -31,6 +36,10 @@ BUSY_MARGIN = 0.5
 #: A coefficient of variation this many times the baseline's (and above CV_FLOOR) marks a disturbed timing.
 CV_FACTOR = 3.0
 CV_FLOOR = 0.10
+#: The baseline runs' spread is this many median absolute deviations of their fastest rounds.
+SPREAD_MADS = 3.0
+#: A reference workload this much slower than in the baseline runs marks a slower machine.
+REFERENCE_MARGIN = 0.10
 
 
 def _number(stats: dict[str, Any], key: str) -> float | None:
@@ -85,13 +94,44 @@ def busy_reason(stats: dict[str, Any], cores: int | None, base_cv: float | None 
     return None
 
 
-def spread(medians: list[float]) -> float:
-    """Between-run noise of the baseline: the slowest run's median over the median of the medians,
-    minus 1 (0.0 with fewer than two runs)."""
-    known = [m for m in medians if m and m > 0]
+def fastest_s(stats: dict[str, Any]) -> float | None:
+    """The item's fastest round: the least raw round, else ``min_s``, else the median (old rows)."""
+    raw = [float(x) for x in stats.get("rounds_s") or () if isinstance(x, (int, float))]
+    if raw:
+        return min(raw)
+    return _number(stats, "min_s") or _number(stats, "median_s")
+
+
+def fast_rounds(rounds: list[float]) -> list[float]:
+    """The fastest quarter of ``rounds`` (at least :data:`MIN_ROUNDS` // 2): the part of a run the gate
+    tests for a shift, as it judges the fastest round -- the slow tail is where the noise lives."""
+    keep = max(MIN_ROUNDS // 2, len(rounds) // 4)
+    return sorted(rounds)[:keep]
+
+
+def spread(values: list[float]) -> float:
+    """Between-run noise of the baseline runs' figures (``last:N``): 3 x their median absolute
+    deviation over their median, a fraction (0.0 with fewer than two runs). Robust: one baseline run
+    that ran on a slowed machine does not widen it."""
+    known = [v for v in values if v and v > 0]
     if len(known) < 2:
         return 0.0
-    return max(known) / statistics.median(known) - 1.0
+    middle = statistics.median(known)
+    return SPREAD_MADS * statistics.median(abs(v / middle - 1.0) for v in known)
+
+
+def reference_slower(stats: dict[str, Any], base_reference_s: float | None) -> str | None:
+    """Why the machine itself looks slower than in the baseline runs: the fixed reference workload
+    (``host.reference``, timed in the same process) ran more than :data:`REFERENCE_MARGIN` slower;
+    None when it did not, or when either side has no reference figure (rows before v9)."""
+    now = _number(stats, "reference_s")
+    if now is None or not base_reference_s or base_reference_s <= 0:
+        return None
+    change = now / base_reference_s - 1.0
+    if change <= REFERENCE_MARGIN:
+        return None
+    return (f"the machine ran a fixed reference workload {change * 100:.0f}% slower than in the baseline runs "
+            "(host.reference): a slower machine, not slower code")
 
 
 def typical_cv(values: list[Any]) -> float | None:

@@ -45,7 +45,9 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     ``{"ttft", "steps", "total"}`` per repeat); for those rows ``median_s``/``rounds_s`` are whole
     generations, so the regression gate covers them like any benchmark; since v8 ``cosine``,
     ``top1``, ``top5`` (accuracy on the timed inputs) and ``artifact_mb`` (the exported or quantized
-    model's size on disk; NULL for eager torch).
+    model's size on disk; NULL for eager torch); since v9 ``reference_s`` (the fastest round of a
+    fixed pure-Python workload timed in the same process around the item: ``host.reference``; the
+    gate compares it with the baseline's to tell a slower machine from slower code).
 
 Since v6 ``(run_id, node_id)`` is unique in ``test_results`` and in ``benchmark_results`` (a unique
 index; step 5 first deletes all but the first-written of any duplicates, in its own transaction
@@ -75,7 +77,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -185,6 +187,9 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
           for column in ("cosine", "top1", "top5")),
         "ALTER TABLE benchmark_results ADD COLUMN artifact_mb DOUBLE",
     )),
+    (9, "benchmark_results: the reference workload's fastest round (host.reference)", (
+        "ALTER TABLE benchmark_results ADD COLUMN reference_s DOUBLE",
+    )),
 )
 #: Tables whose rows are keyed by (run_id, node_id) since v5.
 KEYED_TABLES = ("test_results", "benchmark_results")  # since v6
@@ -287,6 +292,7 @@ class BenchmarkRow:
     top1: float | None = None
     top5: float | None = None
     artifact_mb: float | None = None  # v8: the exported / quantized artifact's size on disk
+    reference_s: float | None = None  # v9: fastest round of host.reference's fixed workload, same process
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.
