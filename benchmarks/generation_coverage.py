@@ -126,7 +126,7 @@ def reason_key(message: str) -> str:
     from pytest_ipfs_accel.report.coverage import _reason_key
 
     text = _FAMILY.sub("<family> models: ", _CLASS.sub("<class>", _ITEM.sub("<item>", message)))
-    return _NUMBER.sub("N", _ARCH.sub("<Arch>", _reason_key(text)))
+    return _NUMBER.sub("N", _reason_key(_ARCH.sub("<Arch>", text)))  # before its cut at a fixed length
 
 
 def _is_build_failure(message: str) -> bool:
@@ -135,13 +135,16 @@ def _is_build_failure(message: str) -> bool:
 
 def read_rows(con: Any, types: dict[str, str]) -> list[Row]:
     """Rows of the store's ``generate`` results (each item's newest), over all its runs."""
+    from pytest_ipfs_accel.models.registry import normalize
     from pytest_ipfs_accel.report.coverage import _RANK, _STATUS, _package
 
     found = con.execute(f"SELECT * FROM ({NEWEST}) ORDER BY model").fetchall()
+    named = {normalize(t): t for t in types}  # results carry the test name: blip-2 -> blip_2
     by_model: dict[str, Row] = {}
     for model, platform, outcome, message in found:
         if platform not in COLUMNS:
             continue
+        model = named.get(model, model)
         row = by_model.setdefault(model, Row(model, types.get(model, "other")))
         row.package = row.package or _package(message)
         status = _STATUS.get(outcome, "fail")
@@ -214,8 +217,8 @@ def report(db: Path, types: dict[str, str]) -> list[str]:
 
 
 def done_types(db: Path, hw: list[str], unfinished: bool = False) -> set[str]:
-    """Types with a generate result on every platform asked (a chunk cut short leaves the rest to redo);
-    with ``unfinished``: the types among those whose newest results include a timeout or a crash."""
+    """Names (as tests name them) with a generate result on every platform asked (a chunk cut short
+    leaves the rest to redo); with ``unfinished``: those whose newest results include a timeout or a crash."""
     if not db.is_file():
         return set()
     from pytest_ipfs_accel.store import queries
@@ -251,13 +254,15 @@ def run_chunk(args: argparse.Namespace, models: list[str], db: Path, workdir: st
 
 def sweep(args: argparse.Namespace, types: dict[str, str], db: Path) -> None:
     """Run the not-yet-done types chunk by chunk, then the timed-out ones once more; print progress."""
+    from pytest_ipfs_accel.models.registry import normalize
+
     hw = [h.strip() for h in args.hw.split(",") if h.strip()]
-    todo = [t for t in sweep_order(types, args.stride) if t not in done_types(db, hw)]
+    todo = [t for t in sweep_order(types, args.stride) if normalize(t) not in done_types(db, hw)]
     todo = todo[: args.limit] if args.limit > 0 else todo
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ipfs-gen-coverage-") as workdir:
         finished = run_chunks(args, todo, types, db, workdir, start)
-        again = [t for t in todo if t in done_types(db, hw, unfinished=True)] if finished else []
+        again = [t for t in todo if normalize(t) in done_types(db, hw, unfinished=True)] if finished else []
         if again:
             print(f"once more, types with a timed-out or crashed item: {','.join(again)}", flush=True)
             run_chunks(args, again, types, db, workdir, start)

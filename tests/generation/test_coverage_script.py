@@ -94,21 +94,22 @@ def test_the_table_counts_each_items_newest_result_and_groups_reasons(script, tm
              ("t5", "cpu", 1, "xfailed", "cpu: cannot export t5: checkpoint: AutoModelForSeq2SeqLM: broken"),
              ("t5", "onnxruntime", 1, "xfailed", "onnxruntime: cannot export t5: checkpoint: AutoModelForSeq2SeqLM: broken"),
              ("t5", "openvino", 1, "xfailed", "openvino: cannot export t5: checkpoint: AutoModelForSeq2SeqLM: broken"),
-             ("fuyu", "cpu", 1, "skipped", "model 'fuyu': needs package PIL (pip install PIL)")]
+             ("fuyu", "cpu", 1, "skipped", "model 'fuyu': needs package PIL (pip install PIL)"),
+             ("blip_2", "cpu", 1, "passed", "")]  # results name blip-2 as its tests do
     again = [("llama", "openvino", 1, "passed", "")]  # the retry after a timeout: the newest result counts
     _store(db, [first, again])
     types = {"llama": "causal", "gpt2": "causal", "bloom": "causal", "pop2piano": "speech", "t5": "seq2seq",
-             "fuyu": "vision", "whisper": "speech"}
+             "fuyu": "vision", "whisper": "speech", "blip-2": "vision"}
     rows = {r.model: r for r in script.read_rows(_connect(db), types)}
     assert rows["llama"].status == {"built": "pass", "cpu": "pass", "onnxruntime": "pass", "openvino": "pass"}
     assert rows["gpt2"].status["openvino"] == "fail"  # worst over batch sizes
     assert rows["pop2piano"].status["built"] == rows["t5"].status["built"] == "fail"
-    assert rows["fuyu"].package == "PIL"
+    assert rows["fuyu"].package == "PIL" and rows["blip-2"].family == "vision"
     text = "\n".join(script.report(db, types))
-    assert "types run: 6 of 7; needing a missing package: fuyu (PIL)" in text
+    assert "types run: 7 of 8; needing a missing package: fuyu (PIL)" in text
     assert "| causal | 3 | 3/3 (100 %) | 3/3 (100 %) | 1/3 (33 %) | 2/3 (67 %) |" in text
-    assert "| all | 6 | 3/5 (60 %) | 3/5 (60 %) | 1/5 (20 %) | 2/5 (40 %) |" in text
-    assert "| vision | 1 | not run | not run | not run | not run |" in text  # its only type needs a package
+    assert "| all | 7 | 4/6 (67 %) | 4/6 (67 %) | 1/5 (20 %) | 2/5 (40 %) |" in text
+    assert "| vision | 2 | 1/1 (100 %) | 1/1 (100 %) | not run | not run |" in text  # fuyu needs a package
     ort = text.split("top reasons, onnxruntime:")[1].split("top reasons")[0]
     assert ort.strip().splitlines() == [  # two classes, one cause; unbuilt types counted under built only
         "2  cannot export: export: onnxruntime-genai builder: The <Arch> model is not currently supported"]
