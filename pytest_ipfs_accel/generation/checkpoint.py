@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ipfs_accel.generation.architectures import FAMILIES, family
-from pytest_ipfs_accel.generation.result import GenerationError
+from pytest_ipfs_accel.generation.result import GenerationError, one_line
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
                    "vocab.json", "merges.txt")
@@ -82,12 +82,8 @@ def build_model(loaded: Any) -> Any:
                 torch.manual_seed(loaded.seed)
                 model = auto.from_config(_varied(loaded.config), trust_remote_code=spec.trust_remote_code)
     except Exception as exc:  # noqa: BLE001 - any build failure is this architecture's answer
-        raise GenerationError("checkpoint", f"{auto.__name__}: {type(exc).__name__}: {_line(exc)}") from None
+        raise GenerationError("checkpoint", f"{auto.__name__}: {type(exc).__name__}: {one_line(exc)}") from None
     return model.to(device="cpu", dtype=torch.float32).eval()
-
-
-def _line(exc: BaseException) -> str:
-    return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
 
 
 def save_folder(loaded: Any, model: Any, folder: Path) -> None:
@@ -112,7 +108,7 @@ def folder_for(loaded: Any, model: Any, artifacts: Any) -> Path:
     try:
         return cached_folder(artifacts, "generation_checkpoint", key, lambda target: save_folder(loaded, model, target))
     except Exception as exc:  # noqa: BLE001 - save_pretrained or the tokenizer refusing this model
-        raise GenerationError("checkpoint", f"saving the folder: {type(exc).__name__}: {_line(exc)}") from None
+        raise GenerationError("checkpoint", f"saving the folder: {type(exc).__name__}: {one_line(exc)}") from None
 
 
 def cached_folder(artifacts: Any, kind: str, key: list[str], build: Any) -> Path:

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pytest_ipfs_accel.generation.result import Generation, GenerationError, GenerationUnavailable, Prompt
+from pytest_ipfs_accel.generation.result import (Generation, GenerationError, GenerationUnavailable, Prompt,
+                                                 one_line)
 
 COPIED = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
 
@@ -133,7 +134,7 @@ def build(model: Any, checkpoint: Path, target: Path) -> None:
     except GenerationError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise GenerationError("export", f"stateful IR: {type(exc).__name__}: {_line(exc)}") from None
+        raise GenerationError("export", f"stateful IR: {type(exc).__name__}: {one_line(exc)}") from None
     try:
         from openvino_tokenizers import convert_tokenizer
         from transformers import AutoTokenizer
@@ -142,14 +143,10 @@ def build(model: Any, checkpoint: Path, target: Path) -> None:
         ov.save_model(tokenizer, str(target / "openvino_tokenizer.xml"))
         ov.save_model(detokenizer, str(target / "openvino_detokenizer.xml"))
     except Exception as exc:  # noqa: BLE001
-        raise GenerationError("export", f"openvino-tokenizers: {type(exc).__name__}: {_line(exc)}") from None
+        raise GenerationError("export", f"openvino-tokenizers: {type(exc).__name__}: {one_line(exc)}") from None
     for name in COPIED:
         if (checkpoint / name).is_file():
             shutil.copy2(checkpoint / name, target / name)
-
-
-def _line(exc: BaseException) -> str:
-    return next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), "")[:300]
 
 
 def folder_for(model: Any, checkpoint: Path, checkpoint_key: str, artifacts: Any) -> Path:
@@ -171,7 +168,7 @@ class OpenVINOGenerator:
         try:
             self.pipe = genai.LLMPipeline(str(folder), device, INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32")
         except Exception as exc:  # noqa: BLE001
-            raise GenerationError("compile", f"LLMPipeline: {type(exc).__name__}: {_line(exc)}") from None
+            raise GenerationError("compile", f"LLMPipeline: {type(exc).__name__}: {one_line(exc)}") from None
         self.genai = genai
         self.info = {"runtime": "openvino", "device": device, "loop": "openvino-genai LLMPipeline"}
 
@@ -190,7 +187,7 @@ class OpenVINOGenerator:
             result = self.pipe.generate(feed, config)
             end = time.perf_counter()
         except Exception as exc:  # noqa: BLE001
-            raise GenerationError("runtime", f"LLMPipeline.generate: {type(exc).__name__}: {_line(exc)}") from None
+            raise GenerationError("runtime", f"LLMPipeline.generate: {type(exc).__name__}: {one_line(exc)}") from None
         metrics = result.perf_metrics
         stamps_ms = list(metrics.raw_metrics.m_new_token_times)
         return Generation(tokens=[[int(t) for t in row] for row in result.tokens],

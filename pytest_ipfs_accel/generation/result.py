@@ -58,3 +58,20 @@ class Generation:
     total_s: float
     first_logits: Any = None  # numpy array (batch, vocab) or None
     info: dict[str, Any] = field(default_factory=dict)
+
+
+#: Lines of a multi-line error that say more than its first line (OpenVINO's conversion reports).
+_DETAIL = ("No conversion rule found for operations:",)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first non-blank line of ``exc``, plus the line that names the cause where the first does not:
+    the unconverted ops of an OpenVINO ``OpConversionFailure``, the error under ``Exception:`` of a
+    TorchScript tracing failure (bounded)."""
+    lines = [ln.strip(" -") for ln in str(exc).splitlines() if ln.strip(" -")]
+    if not lines:
+        return ""
+    detail = next((ln for ln in lines[1:] if ln.startswith(_DETAIL)), None)
+    if detail is None and "Exception:" in lines[1:-1]:
+        detail = lines[lines.index("Exception:", 1) + 1]
+    return (f"{lines[0]} {detail}" if detail else lines[0])[:300]
