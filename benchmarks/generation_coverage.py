@@ -72,6 +72,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-sizes", default="1,2", help="batch sizes (default: %(default)s)")
     p.add_argument("--stride", type=int, default=8, help="stratified order: every K-th per pass (default: %(default)s)")
     p.add_argument("--chunk", type=int, default=10, help="types per pytest run (default: %(default)s)")
+    p.add_argument("--redo", action="store_true", help="run types the store already has too (their newest result counts)")
     p.add_argument("--limit", type=int, default=0, help="stop after this many types (0: all)")
     p.add_argument("--budget-min", type=float, default=0, help="start no chunk after this many minutes (0: no limit)")
     p.add_argument("-n", "--workers", default="1", help="xdist workers (default: %(default)s; 0 = no xdist)")
@@ -252,13 +253,24 @@ def run_chunk(args: argparse.Namespace, models: list[str], db: Path, workdir: st
     return done.returncode
 
 
+def platforms(args: argparse.Namespace) -> list[str]:
+    return [h.strip() for h in args.hw.split(",") if h.strip()]
+
+
+def todo_types(args: argparse.Namespace, types: dict[str, str], db: Path) -> list[str]:
+    """The sweep's order less the types the store has on every platform (all with ``--redo``), cut at ``--limit``."""
+    from pytest_ipfs_accel.models.registry import normalize
+
+    done = set() if args.redo else done_types(db, platforms(args))
+    todo = [t for t in sweep_order(types, args.stride) if normalize(t) not in done]
+    return todo[: args.limit] if args.limit > 0 else todo
+
+
 def sweep(args: argparse.Namespace, types: dict[str, str], db: Path) -> None:
     """Run the not-yet-done types chunk by chunk, then the timed-out ones once more; print progress."""
     from pytest_ipfs_accel.models.registry import normalize
 
-    hw = [h.strip() for h in args.hw.split(",") if h.strip()]
-    todo = [t for t in sweep_order(types, args.stride) if normalize(t) not in done_types(db, hw)]
-    todo = todo[: args.limit] if args.limit > 0 else todo
+    hw, todo = platforms(args), todo_types(args, types, db)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ipfs-gen-coverage-") as workdir:
         finished = run_chunks(args, todo, types, db, workdir, start)

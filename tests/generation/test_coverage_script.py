@@ -115,6 +115,10 @@ def test_the_table_counts_each_items_newest_result_and_groups_reasons(script, tm
         "2  cannot export: export: onnxruntime-genai builder: The <Arch> model is not currently supported"]
     assert script.done_types(db, ["cpu", "onnxruntime", "openvino"]) == {"llama", "gpt2", "bloom", "pop2piano", "t5"}
     assert script.done_types(db, ["cpu", "onnxruntime", "openvino"], unfinished=True) == set()
+    left = script.todo_types(script.parse(["--db", str(db)]), types, db)
+    assert sorted(left) == ["blip-2", "fuyu", "whisper"]  # resumes; blip-2 ran on cpu only, --hw asks for 3
+    assert len(script.todo_types(script.parse(["--redo", "--limit", "6", "--hw", "cpu"]), types, db)) == 6
+    assert "blip-2" not in script.todo_types(script.parse(["--hw", "cpu"]), types, db)
 
 
 def _connect(db: Path):
