@@ -72,7 +72,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-sizes", default="1,2", help="batch sizes (default: %(default)s)")
     p.add_argument("--stride", type=int, default=8, help="stratified order: every K-th per pass (default: %(default)s)")
     p.add_argument("--chunk", type=int, default=10, help="types per pytest run (default: %(default)s)")
-    p.add_argument("--redo", action="store_true", help="run types the store already has too (their newest result counts)")
+    p.add_argument("--redo", action="store_true",
+                   help="run types the store already has too (their newest result counts)")
     p.add_argument("--limit", type=int, default=0, help="stop after this many types (0: all)")
     p.add_argument("--budget-min", type=float, default=0, help="start no chunk after this many minutes (0: no limit)")
     p.add_argument("-n", "--workers", default="1", help="xdist workers (default: %(default)s; 0 = no xdist)")
@@ -184,7 +185,8 @@ def table_lines(rows: list[Row], total: int) -> list[str]:
     families = sorted({r.family for r in rows})
     lines = [f"types run: {len(rows)} of {total}; needing a missing package: "
              f"{', '.join(f'{r.model} ({r.package})' for r in rows if r.package) or 'none'}", "",
-             "| family | types | " + " | ".join(HEADERS[c] for c in COLUMNS) + " |", "|---|---|" + "---|" * len(COLUMNS)]
+             "| family | types | " + " | ".join(HEADERS[c] for c in COLUMNS) + " |",
+             "|---|---|" + "---|" * len(COLUMNS)]
     for name, group in [(f, [r for r in rows if r.family == f]) for f in families] + [("all", rows)]:
         lines.append(f"| {name} | {len(group)} | " + " | ".join(_cell(group, c) for c in COLUMNS) + " |")
     for c in COLUMNS:

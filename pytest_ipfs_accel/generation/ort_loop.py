@@ -5,7 +5,8 @@ The builder runs in a child process (``python -m onnxruntime_genai.models.builde
 :data:`BUILD_TIMEOUT_S`) on the saved checkpoint folder; its output folder is cached in the artifact
 cache keyed by the model fingerprint, the builder's version, the precision and the execution
 provider. Before any of that, :func:`check_architecture` refuses a model class the installed
-builder has no branch for (read from its source, not imported), naming it as the builder would. Timing: ``append_tokens`` runs the prefill, so the clock starts before it; each
+builder has no branch for (read from its source, not imported), naming it as the builder would.
+Timing: ``append_tokens`` runs the prefill, so the clock starts before it; each
 ``generate_next_token`` + ``get_next_tokens`` gives one new token.
 """
 
@@ -56,7 +57,8 @@ def builder_architectures() -> frozenset[str] | None:
 
 def _is_architecture(node: ast.AST) -> bool:
     """``<anything>.architectures[...]``."""
-    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "architectures"
+    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "architectures")
 
 
 def check_architecture(architecture: str) -> None:
