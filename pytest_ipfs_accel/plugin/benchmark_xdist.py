@@ -4,9 +4,12 @@ pytest-benchmark turns itself off when xdist is active (``BenchmarkSession.__ini
 ``--dist`` on the controller or ``PYTEST_XDIST_WORKER`` on a worker) and then refuses
 ``--benchmark-only``. :func:`install` replaces its session class with one constructed as if xdist
 were absent; workers then time for real and do not write ``--benchmark-json``/``--benchmark-save``
-themselves. Each timed result travels to the controller twice: our stats dict (``runtime.bench``,
-for the store) and pytest-benchmark's own JSON (:data:`KEY`), rebuilt there into its session so its
-table, ``--benchmark-json`` and ``--benchmark-autosave`` work as without xdist.
+themselves. Each timed result travels to the controller once, as our record
+(``runtime.record.BenchmarkRecord``: the benchmark kind's, or one the worker makes for a test's own
+use of the fixture, ``wire.FIXTURE_TIMING``); there :class:`ControllerBenchmarkRelay` rebuilds
+pytest-benchmark's ``Metadata`` from it (name, group, params, options, ``extra_info``, iterations,
+every raw round) into its session, so its table, ``--benchmark-json``, ``--benchmark-save`` and
+``--benchmark-autosave`` work as without xdist.
 
 :func:`device_lock` (:mod:`.devicelock`) serialises timings per device across the processes of
 the run, so two workers never time on the same device at once. Timing takes it exclusively;
@@ -16,17 +19,13 @@ never overlap a timing on that device (and run in parallel otherwise).
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
 import pytest
 
 from pytest_ipfs_accel.host.devicelock import device_lock, hold_shared, release_held
 from pytest_ipfs_accel.plugin import wire
-
-#: user_properties key of pytest-benchmark's own stats (a JSON string: always execnet-serializable).
-KEY = wire.PYTEST_BENCHMARK_JSON
+from pytest_ipfs_accel.runtime.record import BenchmarkRecord
 
 
 # -- pytest-benchmark on workers -------------------------------------------------------------------
@@ -82,36 +81,40 @@ def _item_device(item: pytest.Item) -> str | None:
 
 
 class _RemoteFixture:
-    """Enough of a BenchmarkFixture for ``pytest_benchmark.stats.Metadata``."""
+    """Enough of a BenchmarkFixture for ``pytest_benchmark.stats.Metadata``: a worker's, from its record."""
 
     cprofile_stats = None
-    has_error = False
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        for name in ("name", "fullname", "group", "param", "params", "extra_info"):
-            setattr(self, name, data.get(name))
+    def __init__(self, record: BenchmarkRecord) -> None:
+        fixture = record.fixture
+        self.name, self.fullname, self.group = fixture.name, fixture.fullname, fixture.group
+        self.param, self.params, self.has_error = fixture.param, fixture.params, fixture.has_error
+        self.extra_info = record.extra_info()
 
 
-def rebuild(data: dict[str, Any]):
+def rebuild(record: BenchmarkRecord):
+    """pytest-benchmark's ``Metadata`` of a timing on a worker (every statistic recomputed from the rounds)."""
     from pytest_benchmark.stats import Metadata
 
-    meta = Metadata(_RemoteFixture(data), iterations=data["stats"]["iterations"], options=data["options"])
-    meta.stats.data = list(data["stats"]["data"])
+    meta = Metadata(_RemoteFixture(record), iterations=record.iterations or 1, options=dict(record.fixture.options))
+    meta.stats.data = list(record.rounds_s)
     return meta
 
 
 class WorkerBenchmarkRelay:
-    """On a worker: ship each item's pytest-benchmark stats with its report; keep other work off a
-    device while something times on it (collection, generated items, session teardown)."""
+    """On a worker: ship the timing of a test's own use of the benchmark fixture (the benchmark kind
+    ships its record itself); keep other work off a device while something times on it (collection,
+    generated items, session teardown)."""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        if call.when == "call":
+        if call.when == "call" and wire.fixture_timing(report) is None:
             fixture = getattr(item, "funcargs", {}).get("benchmark")
-            stats = getattr(fixture, "stats", None)
-            if stats:
-                report.user_properties.append((KEY, json.dumps(stats.as_dict(include_data=True), default=repr)))
+            if getattr(fixture, "stats", None):
+                from pytest_ipfs_accel.runtime.bench import fixture_record
+
+                report.user_properties.append((wire.FIXTURE_TIMING, fixture_record(fixture).to_dict()))
         return report
 
     @pytest.hookimpl(wrapper=True)
@@ -140,18 +143,17 @@ class WorkerBenchmarkRelay:
 
 
 class ControllerBenchmarkRelay:
-    """On the controller (or a plain run): add the workers' pytest-benchmark stats to its own
-    session, so its table, ``--benchmark-json`` and ``--benchmark-autosave`` work as without xdist."""
+    """On the controller (or a plain run): add the workers' timings to pytest-benchmark's own session,
+    rebuilt from their records, so its table, ``--benchmark-json``, ``--benchmark-save`` and
+    ``--benchmark-autosave`` work as without xdist. In a plain run the session has them already."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
+        if report.when != "call" or not self.config.pluginmanager.has_plugin("dsession"):
+            return  # no xdist controller here: the timings were made in this process
         session = getattr(self.config, "_benchmarksession", None)
-        if session is None:
-            return
-        for name, value in getattr(report, "user_properties", ()) or ():
-            if name == KEY and isinstance(value, str):
-                session.benchmarks.append(rebuild(json.loads(value)))
+        record = wire.fixture_timing(report) if session is not None else None
+        if record is not None:
+            session.benchmarks.append(rebuild(record))

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from pytest_ipfs_accel.plugin import bench_options
+from pytest_ipfs_accel.plugin import bench_options, wire
 
 from pytest_ipfs_accel.regression import gate
+from pytest_ipfs_accel.runtime.record import BenchmarkRecord
 
 #: Exit status of a session whose only problem is a benchmark regression beyond the threshold.
 REGRESSION_EXIT = 6
@@ -51,7 +52,7 @@ class Comparator:
         self.no_baseline = ""  # why there is no baseline yet (a fresh store), or ""
         self.cores: int | None = None
         self.machine_changed: list[str] = []
-        self.current: dict[str, dict[str, Any]] = {}
+        self.current: dict[str, BenchmarkRecord] = {}  # node id -> this run's record
         self.results: list[gate.Comparison] = []
         self._per_item = gate.expectation_slowdowns(None)
 
@@ -102,8 +103,6 @@ class Comparator:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
-        from pytest_ipfs_accel.plugin import wire
-
         record = wire.benchmark_record(report)
         if record is not None:
             self.current[report.nodeid] = record
@@ -111,7 +110,8 @@ class Comparator:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.baseline is None:
             return
-        self.results = gate.compare(self.current, self.baseline, self.threshold, self._per_item, self.cores)
+        current = {node_id: record.gate_stats() for node_id, record in self.current.items()}
+        self.results = gate.compare(current, self.baseline, self.threshold, self._per_item, self.cores)
         if not self.failing:
             return
         if session.exitstatus == pytest.ExitCode.OK:

@@ -30,7 +30,6 @@ from pytest_ipfs_accel.plugin import wire
 from pytest_ipfs_accel.store import liveness
 from pytest_ipfs_accel.plugin.store_options import lock_timeout
 from pytest_ipfs_accel.store.schema import (
-    MAX_ROUNDS_STORED,
     BenchmarkRow,
     RunRow,
     StoreError,
@@ -221,16 +220,10 @@ def result_row(run_id: str, nodeid: str, phases: dict[str, Any]) -> TestResultRo
 
 
 def benchmark_row(run_id: str, report: Any) -> BenchmarkRow | None:
-    """The benchmark kind's stats (``("ipfs_benchmark", {...})`` in the call report's
-    user_properties, see ``runtime.bench``) as a row; None for any other report."""
-    stats = wire.benchmark_record(report)
-    if stats is None:
-        return None
-    fields = {f.name for f in dataclasses.fields(BenchmarkRow)} - {"run_id", "node_id", "rounds_s", "token_times_s"}
-    rounds, token_times = stats.get("rounds_s"), stats.get("token_times_s")  # JSON columns
-    return BenchmarkRow(run_id=run_id, node_id=report.nodeid, **{k: stats.get(k) for k in fields},
-                        rounds_s=json.dumps(list(rounds)[:MAX_ROUNDS_STORED]) if rounds else None,
-                        token_times_s=json.dumps(list(token_times)[:MAX_ROUNDS_STORED]) if token_times else None)
+    """The call report's benchmark record (``wire.benchmark_record``: the benchmark or generate_benchmark
+    kind's) as a row; None for any other report."""
+    record = wire.benchmark_record(report)
+    return None if record is None else record.to_row(run_id, report.nodeid)
 
 
 def outcome(phases: dict[str, Any]) -> tuple[str, str | None] | None:

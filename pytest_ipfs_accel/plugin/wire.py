@@ -13,20 +13,25 @@ Controller -> worker (``workerinput``, at node set-up):
 Worker -> controller (on each ``TestReport``):
     :data:`ITEM_META` (report attribute) model, platform, runtime, device, kind, precision, batch size;
     :data:`FAILURE` (report attribute) failure class, max abs/rel diff, executed_on, expected;
-    :data:`BENCHMARK` (user property) the benchmark record made where the timing happened
-    (``runtime.bench``; the recorder stores it, the gate compares it);
-    :data:`GENERATION` (user property) the generate_benchmark kind's record (``runtime.generation``):
-    the same fields plus the generation figures; stored and gated the same way;
-    :data:`PYTEST_BENCHMARK_JSON` (user property) pytest-benchmark's own stats as JSON text, rebuilt
-    into its session on the controller (its table, ``--benchmark-json``);
+    :data:`BENCHMARK` (user property) the benchmark kind's record made where the timing happened
+    (``runtime.bench``: a ``runtime.record.BenchmarkRecord`` as ``to_dict()``, the only copy of the
+    measurement that travels; the recorder stores it, the gate compares it, and the controller rebuilds
+    pytest-benchmark's own results from it: its table, ``--benchmark-json``, ``--benchmark-save``);
+    :data:`GENERATION` (user property) the generate_benchmark kind's record (``runtime.generation``,
+    a ``GenerationRecord``): stored and gated the same way;
+    :data:`FIXTURE_TIMING` (user property) a record the worker made for a test's own use of the
+    ``benchmark`` fixture (no model): rebuilt into pytest-benchmark's results only;
     :data:`LOCK_WAIT` (user property) seconds a non-benchmark item waited for its device lock.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_ipfs_accel.runtime.keys import ACCURACY, BENCHMARK, GENERATION
+from pytest_ipfs_accel.runtime.keys import ACCURACY, BENCHMARK, FIXTURE_TIMING, GENERATION
+
+if TYPE_CHECKING:
+    from pytest_ipfs_accel.runtime.record import BenchmarkRecord
 
 PLATFORMS = "ipfs_accel_platforms"
 CAPABILITY_CHANNEL = "ipfs_accel_capchan"
@@ -34,11 +39,11 @@ LOCK_RUN = "ipfs_accel_lock_run"
 
 ITEM_META = "ipfs_accel"
 FAILURE = "ipfs_failure"
-PYTEST_BENCHMARK_JSON = "pytest_benchmark_json"
 LOCK_WAIT = "ipfs_lock_wait_s"
 
-__all__ = ["ACCURACY", "BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "GENERATION", "ITEM_META", "LOCK_RUN", "LOCK_WAIT", "PLATFORMS",
-           "PYTEST_BENCHMARK_JSON", "attribute", "benchmark_record", "user_property"]
+__all__ = ["ACCURACY", "BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "FIXTURE_TIMING", "GENERATION", "ITEM_META",
+           "LOCK_RUN", "LOCK_WAIT", "PLATFORMS", "attribute", "benchmark_record", "fixture_timing",
+           "user_property"]
 
 
 def user_property(report: Any, key: str) -> Any:
@@ -50,13 +55,27 @@ def user_property(report: Any, key: str) -> Any:
     return found
 
 
-def benchmark_record(report: Any) -> dict[str, Any] | None:
-    """The benchmark record of a call report (a dict of plain values): the benchmark kind's, or the
-    generate_benchmark kind's; else None."""
-    for key in (BENCHMARK, GENERATION):
+def benchmark_record(report: Any) -> BenchmarkRecord | None:
+    """The benchmark record of a call report: the benchmark kind's, or the generate_benchmark kind's
+    (a ``GenerationRecord``); else None."""
+    from pytest_ipfs_accel.runtime import record as records  # not at start-up: ~40 dataclass fields to build
+
+    for key, record_class in ((BENCHMARK, records.BenchmarkRecord), (GENERATION, records.GenerationRecord)):
         record = user_property(report, key)
         if isinstance(record, dict):
-            return record
+            return record_class.from_dict(record)
+    return None
+
+
+def fixture_timing(report: Any) -> BenchmarkRecord | None:
+    """The record of a timing by pytest-benchmark's fixture (``record.fixture`` names it): the benchmark
+    kind's, or one made for a test's own use of the fixture; else None."""
+    from pytest_ipfs_accel.runtime.record import BenchmarkRecord
+
+    for key in (BENCHMARK, FIXTURE_TIMING):
+        record = user_property(report, key)
+        if isinstance(record, dict) and isinstance(record.get("fixture"), dict):
+            return BenchmarkRecord.from_dict(record)
     return None
 
 

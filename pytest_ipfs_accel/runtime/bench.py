@@ -4,12 +4,13 @@ Everything but the runtime's own call happens outside the timed function: the mo
 the inputs for the batch size are synthesized and the runner is prepared (exported, compiled)
 once, then one untimed call warms it up. A torch runner times its ``timed`` call on ``resident``
 inputs: already on the device, the device synchronised inside the call, no host copy of the
-outputs (CUDA runs asynchronously). The statistics go to ``item.user_properties`` as
-``("ipfs_benchmark", {...})``, a dict of plain numbers and strings, so they travel with the
-report to the xdist controller, where the recorder turns them into a ``benchmark_results`` row.
-The dict also carries ``rounds_s`` (the raw per-round seconds, capped at
-``store.schema.MAX_ROUNDS_STORED``) and ``max_slowdown`` (the item's ``ipfs_max_slowdown``
-marker, a fraction, or None): the regression gate's inputs.
+outputs (CUDA runs asynchronously). :func:`measure` builds one
+:class:`~pytest_ipfs_accel.runtime.record.BenchmarkRecord` from the fixture's statistics, the
+raw rounds, what was timed, the noise around it and the accuracy beside it, and hands it to
+``item.user_properties`` as ``("ipfs_benchmark", record.to_dict())``: it travels with the report to
+the xdist controller, where the recorder stores it as a ``benchmark_results`` row, the regression
+gate compares it and pytest-benchmark's own session gets it back (its table, ``--benchmark-json``).
+pytest-benchmark's ``extra_info`` is ``record.extra_info()``.
 
 Peak memory: ``peak_rss_mb`` is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the timed
 rounds: the high-water mark of the whole process (imports and earlier items included), not of
@@ -22,19 +23,21 @@ processes used or the hypervisor stole during the timing: ``host.load``), ``thre
 runtime timed with: ``--ipfs-benchmark-threads``, default the physical cores this process may use,
 set for torch, ONNX Runtime and OpenVINO alike, with or without xdist) and ``lock_wait_s`` (seconds
 waited for the device's timing lock). When pytest-benchmark calibrates the rounds itself, at least
-``store.gate_noise.MIN_ROUNDS`` are timed so that the gate can judge every item.
+``regression.noise.MIN_ROUNDS`` are timed so that the gate can judge every item.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
 from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile
 from pytest_ipfs_accel.runtime import checks, keys
+from pytest_ipfs_accel.runtime.record import BenchmarkRecord, FixtureInfo
 from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
 
-#: user_properties key of the stats dict.
+#: user_properties key of the benchmark kind's record.
 KEY = keys.BENCHMARK
 
 
@@ -78,33 +81,115 @@ def _time(benchmark, request, runner, inputs) -> None:
                            iterations=1)
 
 
-def stats(benchmark, batch_size: int, runner=None) -> dict[str, Any] | None:
-    """The fixture's statistics as a plain dict (None when nothing was timed: disabled, xdist)."""
+def fixture_info(benchmark) -> FixtureInfo:
+    """pytest-benchmark's name for the fixture's timing, in plain values (as its JSON writes them)."""
+    from pytest_benchmark.utils import funcname
+
+    options = {k: funcname(v) if callable(v) else v for k, v in (benchmark.stats.options or {}).items()}
+    return FixtureInfo(name=benchmark.name, fullname=benchmark.fullname, group=benchmark.group,
+                       param=benchmark.param, params=_plain(benchmark.params), options=_plain(options),
+                       extra_info=_plain(dict(benchmark.extra_info)), has_error=bool(benchmark.has_error))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON would give it back (anything else by its repr), e.g. a test's own params."""
+    return json.loads(json.dumps(value, default=repr))
+
+
+def timing(benchmark, batch_size: int | None = None) -> dict[str, Any] | None:
+    """The fixture's statistics as BenchmarkRecord fields (None when nothing was timed: disabled)."""
     meta = getattr(benchmark, "stats", None)
     if not meta:
         return None
-    from pytest_ipfs_accel.store.schema import MAX_ROUNDS_STORED
-
     s = meta.stats
     data = [float(x) for x in s.data]
     median = float(s.median)
-    info = getattr(runner, "info", {}) or {}
     return {
         "min_s": float(s.min), "max_s": float(s.max), "mean_s": float(s.mean), "median_s": median,
         "stddev_s": float(s.stddev), "p90_s": percentile(data, 90), "p99_s": percentile(data, 99),
         "rounds": int(s.rounds), "iterations": int(meta.iterations), "ops_per_s": float(s.ops),
-        "items_per_s": batch_size / median if median > 0 else None,  # the median, never the mean
-        "batch_size": int(batch_size), "runtime": info.get("runtime"), "device": info.get("device"),
-        "peak_rss_mb": peak_rss_mb(), "device_memory_mb": None,
-        "rounds_s": data[:MAX_ROUNDS_STORED],  # the raw rounds: the regression gate's input
-        "cv": coefficient_of_variation(data),
+        "items_per_s": batch_size / median if batch_size and median > 0 else None,  # the median, never the mean
+        "rounds_s": data, "cv": coefficient_of_variation(data), "fixture": fixture_info(benchmark),
     }
+
+
+def fixture_record(benchmark) -> BenchmarkRecord | None:
+    """The record of a test's own use of the benchmark fixture (no model: relayed to pytest-benchmark
+    on the xdist controller, neither stored nor gated); None when nothing was timed."""
+    found = timing(benchmark)
+    return None if found is None else BenchmarkRecord(**found)
+
+
+class Surroundings:
+    """What is sampled around timed rounds (inside the device lock): load, other processes' CPU and the
+    fixed reference workload (``host.reference``) before and after. ``with Surroundings() as around:``"""
+
+    def __enter__(self) -> Surroundings:
+        from pytest_ipfs_accel.host import load, reference
+
+        self.reference_before = reference.fastest_s()
+        self.before = load.sample()  # after the reference: other_cpu_s covers the rounds alone
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from pytest_ipfs_accel.host import load, reference
+
+        self.after = load.sample()
+        self.reference_after = reference.fastest_s()
+
+    def fields(self, request, threads: int, held) -> dict[str, Any]:
+        """The record's fields about the timing's surroundings: noise, memory, the item's max_slowdown."""
+        from pytest_ipfs_accel.host import load, reference
+        from pytest_ipfs_accel.markers import marker_slowdown
+
+        waited = getattr(held, "waited_s", None)
+        return {"max_slowdown": marker_slowdown(request.node), "threads": threads, "load_before": self.before.load1,
+                "load_after": self.after.load1, "other_cpu_s": load.other_cpu_s(self.before, self.after),
+                "lock_wait_s": float(waited) if isinstance(waited, (int, float)) else None,
+                "reference_s": reference.around(self.reference_before, self.reference_after),
+                "peak_rss_mb": peak_rss_mb()}
+
+
+def attach(node, key: str, record: BenchmarkRecord) -> dict[str, Any]:
+    """Hand ``record`` to whoever records the item (``plugin.wire`` reads it); returns what travels."""
+    travels = record.to_dict()
+    node.user_properties.append((key, travels))
+    return travels
+
+
+def measure(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
+            artifacts=None) -> BenchmarkRecord | None:
+    """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc), then
+    the accuracy beside it; the record, or None when nothing was timed (``--benchmark-disable``)."""
+    values = _timed(benchmark, request, model, platform, precision, batch_size, artifacts)
+    if values is None:
+        return None
+    try:
+        figures = checks.benchmark_accuracy(model, platform, precision, batch_size, artifacts)
+    except BaseException:
+        _finish(benchmark, request, BenchmarkRecord(**values))  # the timing stays recorded
+        raise
+    record = BenchmarkRecord(**values, **figures)
+    _finish(benchmark, request, record)
+    return record
 
 
 def run(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
         artifacts=None) -> dict[str, Any] | None:
-    """Time ``runner(inputs)`` for one model x platform x precision x batch size (see module doc)."""
-    from pytest_ipfs_accel.host import load
+    """What files emitted before :func:`measure` call: time without the accuracy, and return the record
+    as it travels (a dict those files add the accuracy to, in place)."""
+    values = _timed(benchmark, request, model, platform, precision, batch_size, artifacts)
+    return None if values is None else _finish(benchmark, request, BenchmarkRecord(**values))
+
+
+def _finish(benchmark, request, record: BenchmarkRecord) -> dict[str, Any]:
+    benchmark.extra_info.update(record.extra_info())  # pytest-benchmark's table and JSON in this process
+    return attach(request.node, KEY, record)
+
+
+def _timed(benchmark, request, model: checks.ModelRef, platform: str, precision: str, batch_size: int,
+           artifacts=None) -> dict[str, Any] | None:
+    """The record's fields from timing ``runner(inputs)`` (the accuracy aside); None when nothing was timed."""
     from pytest_ipfs_accel.host.devicelock import device_lock
     from pytest_ipfs_accel.host.threads import timing_threads
 
@@ -115,7 +200,8 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
         inputs = checks.loaded(model).inputs(batch_size=batch_size, seed=model.seed)
         runner = checks.prepare(model, platform, precision, artifacts, example=inputs)
     # ... and timings on one device take turns, across processes
-    device = (getattr(runner, "info", {}) or {}).get("device") or found.device
+    info = getattr(runner, "info", {}) or {}
+    device = info.get("device") or found.device
     with device_lock(device) as held, timing_threads(count):
         # a runner that can (torch) times inputs already on its device, synchronised, with no host
         # copy of the outputs: runner.timed(runner.resident(inputs)); others time runner(inputs)
@@ -126,23 +212,13 @@ def run(benchmark, request, model: checks.ModelRef, platform: str, precision: st
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
-        before = load.sample()
-        _time(benchmark, request, call, inputs)
-        after = load.sample()
-    result = stats(benchmark, batch_size, runner)
-    if result is None:
+        with Surroundings() as around:
+            _time(benchmark, request, call, inputs)
+    values = timing(benchmark, batch_size)
+    if values is None:
         return None
-    if torch is not None:
-        result["device_memory_mb"] = torch.cuda.max_memory_allocated() / (1024 * 1024)
-    from pytest_ipfs_accel.markers import marker_slowdown
-
-    waited = getattr(held, "waited_s", None)
-    result.update(model=model.name, platform=platform, precision=precision,
-                  max_slowdown=marker_slowdown(request.node), threads=count, load_before=before.load1,
-                  load_after=after.load1, other_cpu_s=load.other_cpu_s(before, after),
-                  lock_wait_s=float(waited) if isinstance(waited, (int, float)) else None)
-    benchmark.extra_info.update({k: result[k] for k in (
-        "model", "platform", "runtime", "device", "precision", "batch_size", "items_per_s", "p90_s", "p99_s",
-        "peak_rss_mb", "device_memory_mb", "cv", "threads", "load_before", "load_after", "other_cpu_s")})
-    request.node.user_properties.append((KEY, result))
-    return result
+    values.update(around.fields(request, count, held), model=model.name, platform=platform,
+                  precision=precision, batch_size=int(batch_size), runtime=info.get("runtime"),
+                  device=info.get("device"),
+                  device_memory_mb=torch.cuda.max_memory_allocated() / (1024 * 1024) if torch is not None else None)
+    return values

@@ -7,7 +7,8 @@ exposes them (torch, onnxruntime-genai; openvino-genai's pipeline does not).
 
 ``generate_benchmark``: repeated greedy generations timed under the device lock with the timing
 threads, like the benchmark kind; the record (``generation.metrics`` fields plus model, platform,
-noise and memory) goes to ``item.user_properties`` under :data:`KEY`, and from there to a
+noise and memory) is one :class:`~pytest_ipfs_accel.runtime.record.GenerationRecord`, handed to
+``item.user_properties`` under :data:`KEY` (``record.to_dict()``), and from there to a
 ``benchmark_results`` row and the regression gate (``median_s``/``rounds_s`` are whole generations).
 
 Outcomes: a platform or package that is absent skips; a runtime with no generation loop here
@@ -21,6 +22,7 @@ from typing import Any
 
 from pytest_ipfs_accel.generation.result import Generation, GenerationError, GenerationUnavailable, Prompt
 from pytest_ipfs_accel.runtime import checks, keys
+from pytest_ipfs_accel.runtime.record import GenerationRecord
 
 #: user_properties key of the generation benchmark record (``plugin.wire.GENERATION``).
 KEY = keys.GENERATION
@@ -116,10 +118,9 @@ def assert_greedy_parity(model: checks.ModelRef, platform: str, batch_size: int,
 
 
 def benchmark(request: Any, model: checks.ModelRef, platform: str, batch_size: int, prompt_tokens: int,
-              new_tokens: int, artifacts: Any = None) -> dict[str, Any]:
-    """Time repeated greedy generations (see the module doc); returns the record it stored."""
+              new_tokens: int, artifacts: Any = None) -> GenerationRecord:
+    """Time repeated greedy generations (see the module doc); returns the record it handed on."""
     from pytest_ipfs_accel.generation.metrics import summarize
-    from pytest_ipfs_accel.host import load
     from pytest_ipfs_accel.host.devicelock import device_lock
     from pytest_ipfs_accel.host.threads import timing_threads
     from pytest_ipfs_accel.runtime import bench
@@ -134,26 +135,14 @@ def benchmark(request: Any, model: checks.ModelRef, platform: str, batch_size: i
     with device_lock(device) as held, timing_threads(count):
         for _ in range(max(chosen.warmup if chosen.warmup is not None else 1, 1)):
             _run(generator, model, platform, feed, logits=False)  # untimed: first-call allocations stay out
-        before = load.sample()
-        runs = [_run(generator, model, platform, feed, logits=False) for _ in range(chosen.rounds or DEFAULT_REPEATS)]
-        after = load.sample()
-    return _store(request, summarize(runs, batch_size, prompt_tokens, new_tokens), model, platform, generator,
-                  count, before, after, held)
-
-
-def _store(request: Any, record: dict[str, Any], model: checks.ModelRef, platform: str, generator: Any,
-           threads: int, before: Any, after: Any, held: Any) -> dict[str, Any]:
-    from pytest_ipfs_accel.host import load
-    from pytest_ipfs_accel.markers import marker_slowdown
-    from pytest_ipfs_accel.runtime.bench import peak_rss_mb
-
-    waited = getattr(held, "waited_s", None)
-    record.update(model=model.name, platform=platform, precision="fp32", runtime=generator.info.get("runtime"),
-                  device=generator.info.get("device"), peak_rss_mb=peak_rss_mb(), device_memory_mb=None,
-                  max_slowdown=marker_slowdown(request.node), threads=threads, load_before=before.load1,
-                  load_after=after.load1, other_cpu_s=load.other_cpu_s(before, after),
-                  lock_wait_s=float(waited) if isinstance(waited, (int, float)) else None)
-    request.node.user_properties.append((KEY, record))
+        with bench.Surroundings() as around:
+            runs = [_run(generator, model, platform, feed, logits=False)
+                    for _ in range(chosen.rounds or DEFAULT_REPEATS)]
+    record = GenerationRecord(**summarize(runs, batch_size, prompt_tokens, new_tokens),
+                              **around.fields(request, count, held), model=model.name,
+                              platform=platform, precision="fp32", runtime=generator.info.get("runtime"),
+                              device=generator.info.get("device"))
+    bench.attach(request.node, KEY, record)
     return record
 
 

@@ -7,3 +7,6 @@ BENCHMARK = "ipfs_benchmark"
 ACCURACY = "ipfs_accuracy"
 #: the generate kind's record (``runtime.generation``)
 GENERATION = "ipfs_generation"
+#: a record of a test's own use of pytest-benchmark's fixture, relayed from an xdist worker
+#: (``plugin.benchmark_xdist``): rebuilt into pytest-benchmark's results, neither stored nor gated
+FIXTURE_TIMING = "ipfs_fixture_timing"

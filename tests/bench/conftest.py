@@ -29,17 +29,20 @@ def run(pytester, tmp_path_factory, monkeypatch):
 FAKE_LOAD = """
 import os
 
-from pytest_ipfs_accel.host import load
+from pytest_ipfs_accel.host import load, reference
 
 load.load1 = lambda: float(os.environ.get("IPFS_TEST_LOAD", "0"))
 load.machine_busy_s = lambda proc=None: None
+reference.fastest_s = lambda rounds=reference.ROUNDS: float(os.environ.get("IPFS_TEST_REFERENCE_S", "0.0005"))
 """
 
 
 @pytest.fixture
 def fake_load(pytester, monkeypatch):
-    """The sub-runs read load average ``IPFS_TEST_LOAD`` (default 0: a quiet machine) and no other processes'
-    CPU: tests of the gate's wiring must not depend on how busy the machine running them is."""
+    """The sub-runs read load average ``IPFS_TEST_LOAD`` (default 0: a quiet machine), no other processes'
+    CPU and a reference workload (``host.reference``) of ``IPFS_TEST_REFERENCE_S`` seconds (default 0.5 ms: the
+    same machine speed every run): tests of the gate's wiring must not depend on how busy the machine running
+    them is."""
     pytester.makeconftest(FAKE_LOAD)
     monkeypatch.setenv("IPFS_TEST_LOAD", "0")
 

@@ -11,6 +11,7 @@ import pytest
 from pytest_ipfs_accel.plugin import wire
 from pytest_ipfs_accel.plugin.recorder import benchmark_row
 from pytest_ipfs_accel.runtime.generation import KEY
+from pytest_ipfs_accel.runtime.record import GenerationRecord
 from pytest_ipfs_accel.store import schema
 from pytest_ipfs_accel.store.writer import Writer
 
@@ -27,7 +28,9 @@ def report(key: str = KEY) -> SimpleNamespace:
 
 
 def test_the_gate_and_the_recorder_read_generation_records_like_benchmark_ones():
-    assert wire.benchmark_record(report()) == RECORD  # the gate compares median_s / rounds_s of these too
+    record = wire.benchmark_record(report())  # the gate compares median_s / rounds_s of these too
+    assert isinstance(record, GenerationRecord) and record == GenerationRecord.from_dict(RECORD)
+    assert (record.median_s, record.rounds_s, record.ttft_s) == (0.01, (0.01, 0.011), 0.002)
     assert wire.benchmark_record(SimpleNamespace(user_properties=[("other", {})])) is None
     row = benchmark_row("run-1", report())
     assert (row.ttft_s, row.decode_tokens_per_s, row.prompt_tokens, row.new_tokens) == (0.002, 3750.0, 8, 16)
