@@ -163,7 +163,7 @@ def _message(c: gate.Comparison, baseline: gate.Baseline) -> str:
     spread = (baseline.items.get(c.key) or {}).get("spread") or 0.0
     many = len(baseline.run_ids) > 1
     runs = f"the {len(baseline.run_ids)} baseline runs' spread +{spread * 100:.1f}%, " if many else ""
-    return (f"perf: median {c.percent:.1f}% slower than baseline {', '.join(baseline.run_ids)} "
+    return (f"perf: fastest round {c.percent:.1f}% slower than baseline {', '.join(baseline.run_ids)} "
             f"({runs}threshold {c.threshold * 100:g}%{p})")
 
 
