@@ -18,6 +18,7 @@ import string
 import sys
 from pathlib import Path
 
+from pytest_ipfs_accel.settings import given
 from pytest_ipfs_accel.store.paths import DEFAULT_DB
 
 #: Comma list overriding the default platforms, e.g. ``IPFS_ACCEL_DEFAULT_HW=cpu,openvino``.
@@ -45,13 +46,14 @@ class GeneratorConfig:
     @classmethod
     def get_default_hardware_backends(cls, config=None) -> list[str]:
         """Platforms to generate tests for when none are named: every known platform family (tests
-        for absent ones skip, saying why). Overrides, first wins: ``$IPFS_ACCEL_DEFAULT_HW``, then the
-        ``ipfs_hw`` ini key of ``config`` (a pytest.Config). Unknown names raise UnknownPlatformError."""
+        for absent ones skip, saying why). Overrides, first wins: ``$IPFS_ACCEL_DEFAULT_HW``, then
+        ``--ipfs-hw`` or else the ``ipfs_hw`` ini key of ``config`` (a pytest.Config, read as the plugin
+        reads it). Unknown names raise UnknownPlatformError."""
         from pytest_ipfs_accel.hardware.platform import canonical, families
 
         raw = _split(os.environ.get(HW_ENV, ""))
         if not raw and config is not None:
-            raw = _split(config.getini("ipfs_hw"))
+            raw = _split(given(config, "ipfs_hw").raw)
         if not raw:
             return list(families())
         return list(dict.fromkeys(canonical(name) for name in raw))

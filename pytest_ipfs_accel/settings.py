@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: Test kinds generated per model x platform, in generation order.
 KINDS = ("load", "forward", "parity", "batch", "benchmark", "generate", "generate_benchmark")
@@ -52,6 +53,37 @@ class RunConfig:
     def active(self) -> bool:
         """The plugin generates tests only when models were asked for."""
         return bool(self.models)
+
+
+@dataclass(frozen=True)
+class Given:
+    """One ``--ipfs-*`` option as the user gave it: the command line, else its ini key."""
+
+    raw: Any  #: the command-line value, else the ini value (None / "" / False: not given)
+    where: str  #: how error texts name it: ``--ipfs-db`` or ``ini ipfs_db``
+    base: Path  #: relative paths resolve here: the invocation folder, or the ini file's folder
+
+    @property
+    def text(self) -> str:
+        """The value as stripped text ("" when not given)."""
+        return "" if self.raw is None else str(self.raw).strip()
+
+
+def given(config: Any, dest: str) -> Given:
+    """The one reader of "command line, else ini" for option ``dest`` (``ipfs_x``: ``--ipfs-x`` and
+    ini ``ipfs_x``). ``config`` is a ``pytest.Config``, duck-typed so that the layers without pytest
+    (``seed_compat``) read options the same way; an unregistered option reads as not given."""
+    try:
+        cli = config.getoption(dest)
+    except ValueError:
+        cli = None
+    if cli is not None:
+        return Given(cli, "--" + dest.replace("_", "-"), Path(config.invocation_params.dir))
+    try:
+        ini = config.getini(dest)
+    except ValueError:
+        ini = None
+    return Given(ini, f"ini {dest}", Path(config.inipath.parent if config.inipath else config.rootpath))
 
 
 def split(raw) -> tuple[str, ...]:
@@ -160,13 +192,66 @@ def _check_template_db(value: str, path: Path) -> None:
 
 def non_negative(text: str) -> float:
     """A finite number >= 0 (seconds, percentages); else OptionValueError."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = -1.0
+    value = _number(text)
     if not math.isfinite(value) or value < 0:
         raise OptionValueError(f"{text!r} is not a number >= 0.")
     return value
+
+
+def seconds(raw: str) -> float:
+    """A number of seconds >= 0 (lock waits); else OptionValueError."""
+    try:
+        return non_negative(raw)
+    except OptionValueError:
+        raise OptionValueError(f"{raw!r} is not a number of seconds >= 0.") from None
+
+
+def _number(text) -> float:
+    try:
+        return float(str(text).strip())
+    except (TypeError, ValueError):
+        return math.nan
+
+
+#: Longest browser step accepted (``--ipfs-browser-timeout``): a day.
+MAX_BROWSER_TIMEOUT = 86400.0
+
+
+def browser_timeout(raw: str) -> float:
+    """Seconds one browser step may take: a number in ``(0, MAX_BROWSER_TIMEOUT]``; else OptionValueError."""
+    value = _number(raw)
+    if not (math.isfinite(value) and 0 < value <= MAX_BROWSER_TIMEOUT):
+        raise OptionValueError(f"{raw!r} is not a number of seconds between 0 and {MAX_BROWSER_TIMEOUT:g} "
+                               "(e.g. 60).")
+    return value
+
+
+def count(raw: str, minimum: int) -> int:
+    """A decimal integer >= ``minimum`` (benchmark rounds, warmup, threads); else OptionValueError."""
+    text = str(raw).strip()
+    if not re.fullmatch(r"\d{1,30}", text) or int(text) < minimum:
+        raise OptionValueError(f"{raw!r} is not an integer >= {minimum}.")
+    return int(text)
+
+
+def threads(raw: str) -> int | None:
+    """``N`` (>= 1) threads, or None for ``auto`` / nothing (the physical cores this process may use)."""
+    text = str(raw or "").strip()
+    if not text or text.lower() == "auto":
+        return None
+    try:
+        return count(text, 1)
+    except OptionValueError:
+        raise OptionValueError(f"{raw!r} is not an integer >= 1 or 'auto'.") from None
+
+
+def percent(raw: str) -> float:
+    """``10%`` / ``10`` / ``2.5`` -> a percentage >= 0; else OptionValueError."""
+    text = str(raw).strip()
+    try:
+        return non_negative(text[:-1].strip() if text.endswith("%") else text)
+    except OptionValueError:
+        raise OptionValueError(f"{raw!r} is not a percentage >= 0 (e.g. 10 or 10%).") from None
 
 
 @dataclass(frozen=True)

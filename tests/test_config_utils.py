@@ -97,3 +97,11 @@ def test_coming_from_table_calls_what_exists():
             for attr in rest:
                 target = getattr(target, attr)
             assert callable(target) and target() is not None
+
+
+def test_default_hardware_backends_read_the_command_line_like_the_plugin(pytester, monkeypatch):
+    """The one reader of "command line, else ini" (``settings.given``): ``--ipfs-hw`` wins over the ini."""
+    monkeypatch.delenv("IPFS_ACCEL_DEFAULT_HW", raising=False)
+    pytester.makeini("[pytest]\nipfs_hw = cpu, openvino\n")
+    config = pytester.parseconfig("--ipfs-hw=onnxruntime")
+    assert GeneratorConfig.get_default_hardware_backends(config) == ["onnxruntime"]

@@ -192,29 +192,27 @@ def _number(raw: Any, where: str, expected: str = "a number >= 0") -> float | No
     return float(raw)
 
 
-def find(config: Any) -> Path | None:
-    """The file ``--ipfs-expectations`` / ini ``ipfs_expectations`` / the rootdir default points to.
-
-    Command-line paths are relative to the invocation directory, ini paths to the ini file's folder.
-    ``none`` disables the file. An explicitly named file that does not exist is an
-    ExpectationsError; the default ``ipfs-expectations.toml`` in the rootdir is optional.
-    """
-    cli = config.getoption("ipfs_expectations", None)
-    try:
-        ini = config.getini("ipfs_expectations") if cli is None else ""
-    except ValueError:  # the ini key is not registered (plugin not loaded)
-        ini = ""
-    raw = str(cli if cli is not None else ini or "").strip()
+def locate(raw: str, where: str, base: Path, root: Path) -> Path | None:
+    """The expectations file an option value names: ``raw`` relative to ``base``; ``none`` disables
+    the file; "" means the optional ``ipfs-expectations.toml`` in ``root``. An explicitly named file
+    that does not exist is an ExpectationsError naming ``where`` (e.g. ``--ipfs-expectations``)."""
+    raw = raw.strip()
     if raw.lower() == "none":
         return None
     if not raw:
-        default = Path(config.rootpath) / DEFAULT_NAME
+        default = Path(root) / DEFAULT_NAME
         return default if default.is_file() else None
-    base = config.invocation_params.dir if cli is not None else (
-        config.inipath.parent if config.inipath else config.rootpath)
     path = Path(raw).expanduser()
     path = path if path.is_absolute() else Path(base) / path
     if not path.is_file():
-        raise ExpectationsError(f"--ipfs-expectations: {raw!r}: no file there (looked at {path}); "
-                                f"create it or pass 'none'")
+        raise ExpectationsError(f"{where}: {raw!r}: no file there (looked at {path}); create it or pass 'none'")
     return path
+
+
+def find(config: Any) -> Path | None:
+    """Deprecated: ``plugin.expectations.loaded(config)`` has the file read once at configure. Kept
+    only while ``plugin/gate.py`` still calls it (delete with that call)."""
+    from pytest_ipfs_accel.settings import given
+
+    found = given(config, "ipfs_expectations")
+    return locate(found.text, found.where, found.base, config.rootpath)

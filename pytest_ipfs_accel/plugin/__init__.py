@@ -64,10 +64,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKER_HELP:
         config.addinivalue_line("markers", marker)
     cfg = _run_config(config)
+    from pytest_ipfs_accel.plugin.accelerator import required
     from pytest_ipfs_accel.plugin.bench_options import timing_settings
-    from pytest_ipfs_accel.runtime.timing import TIMING
 
-    config.stash[TIMING] = timing_settings(config)  # emitted files' benchmark items read it too
+    timing_settings(config)  # stashed (runtime.timing.TIMING): emitted files' benchmark items read it too
+    required(config)  # stashed: items read --ipfs-require-accelerator from there
     from pytest_ipfs_accel.plugin.expectations import register as register_expectations
 
     register_expectations(config, cfg.active)  # also for emitted files: their items carry the markers

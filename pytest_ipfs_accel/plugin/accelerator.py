@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_ipfs_accel.plugin.options import given, once
+
 OPTION = "--ipfs-require-accelerator"
 INI = "ipfs_require_accelerator"
+_REQUIRED = pytest.StashKey[bool]()
 _HELP = "skip generated items on platforms that are only emulated here (QNN HTP simulator, software WebGPU)"
 
 
@@ -17,9 +20,8 @@ def addoptions(parser: pytest.Parser) -> None:
 
 
 def required(config: pytest.Config) -> bool:
-    """The flag if given, else the ini value."""
-    flag = config.getoption("ipfs_require_accelerator", default=None)
-    return bool(flag) if flag is not None else bool(config.getini(INI))
+    """The flag if given, else the ini value; read once (at configure), then from the stash."""
+    return once(config, _REQUIRED, lambda c: bool(given(c, INI).raw))
 
 
 def skip_if_emulated(item: pytest.Item) -> None:

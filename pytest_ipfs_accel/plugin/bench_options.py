@@ -21,12 +21,13 @@ steadiest on a shared machine.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
 import pytest
 
-from pytest_ipfs_accel.plugin.store_options import non_negative
-from pytest_ipfs_accel.runtime.timing import TimingSettings
+from pytest_ipfs_accel import settings
+from pytest_ipfs_accel.plugin.options import given, once, read, register
+from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
 
 DEFAULT_ROUNDS = 100
 DEFAULT_WARMUP = 1
@@ -60,97 +61,86 @@ _FLAGS = (
 
 
 def addoptions(parser: pytest.Parser) -> None:
-    from pytest_ipfs_accel.plugin.options import register
-
     register(parser, [(name, metavar, help_text, "") for name, metavar, help_text in _OPTIONS], _FLAGS)
 
 
-def _flag(config: pytest.Config, key: str) -> bool:
-    try:
-        cli = config.getoption(key)
-    except ValueError:
-        return False
-    return bool(cli) if cli is not None else bool(config.getini(key))
+@dataclass(frozen=True)
+class CompareSettings:
+    """The regression gate's options, resolved once (``ref`` None: no comparison asked for)."""
+
+    ref: str | None
+    explicit: bool  #: ``--ipfs-compare`` given, rather than implied by a threshold
+    threshold: float | None
+    any_machine: bool
+    fail_on_inconclusive: bool
+
+
+_COMPARE = pytest.StashKey[CompareSettings]()
+
+
+def _percent(raw: str) -> float | None:
+    return settings.percent(raw) if raw else None
+
+
+def _compare_settings(config: pytest.Config) -> CompareSettings:
+    ref = given(config, "ipfs_compare").text
+    threshold = read(config, "ipfs_fail_on_regression", _percent)
+    return CompareSettings(ref=ref or ("last" if threshold is not None else None), explicit=bool(ref),
+                           threshold=threshold, any_machine=bool(given(config, "ipfs_compare_any_machine").raw),
+                           fail_on_inconclusive=bool(given(config, "ipfs_fail_on_inconclusive").raw))
+
+
+def compare_settings(config: pytest.Config) -> CompareSettings:
+    """``--ipfs-compare``, ``--ipfs-fail-on-regression`` and their flags (UsageError, exit 4, for bad values)."""
+    return once(config, _COMPARE, _compare_settings)
 
 
 def any_machine(config: pytest.Config) -> bool:
     """``--ipfs-compare-any-machine`` (or the ini key)."""
-    return _flag(config, "ipfs_compare_any_machine")
+    return compare_settings(config).any_machine
 
 
 def fail_on_inconclusive(config: pytest.Config) -> bool:
     """``--ipfs-fail-on-inconclusive`` (or the ini key)."""
-    return _flag(config, "ipfs_fail_on_inconclusive")
-
-
-def _raw(config: pytest.Config, key: str) -> str:
-    try:
-        cli = config.getoption(key)
-    except ValueError:  # options not registered (plugin without this module wired in)
-        return ""
-    return str(cli if cli is not None else config.getini(key)).strip()
-
-
-def _count(config: pytest.Config, key: str, minimum: int) -> int | None:
-    raw = _raw(config, key)
-    if not raw:
-        return None
-    if not re.fullmatch(r"\d+", raw) or int(raw) < minimum:
-        raise pytest.UsageError(f"--{key.replace('_', '-')}: {raw!r} is not an integer >= {minimum}.")
-    return int(raw)
-
-
-def timing(config: pytest.Config) -> tuple[int, int] | None:
-    """``(rounds, warmup)`` for ``benchmark.pedantic``, or None: let the fixture calibrate itself."""
-    rounds = _count(config, "ipfs_benchmark_rounds", 1)
-    warmup = _count(config, "ipfs_benchmark_warmup", 0)
-    if rounds is None and warmup is None:
-        return None
-    return (DEFAULT_ROUNDS if rounds is None else rounds, DEFAULT_WARMUP if warmup is None else warmup)
-
-
-def threads(config: pytest.Config) -> int | None:
-    """``--ipfs-benchmark-threads``: an integer >= 1, or None for ``auto`` (the default:
-    ``host.threads.default_threads``, read when a benchmark first times)."""
-    raw = _raw(config, "ipfs_benchmark_threads")
-    if not raw or raw.lower() == "auto":
-        return None
-    if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
-        raise pytest.UsageError(f"--ipfs-benchmark-threads: {raw!r} is not an integer >= 1 or 'auto'.")
-    return int(raw)
+    return compare_settings(config).fail_on_inconclusive
 
 
 def threshold(config: pytest.Config) -> float | None:
     """``--ipfs-fail-on-regression``: ``10%``/``10``/``2.5`` -> percent as a float; None when not given."""
-    raw = _raw(config, "ipfs_fail_on_regression")
-    if not raw:
-        return None
-    text = raw[:-1].strip() if raw.endswith("%") else raw
-    return non_negative(text, "--ipfs-fail-on-regression", "a percentage >= 0 (e.g. 10%)", shown=repr(raw))
+    return compare_settings(config).threshold
 
 
 def explicit_compare(config: pytest.Config) -> bool:
     """Was ``--ipfs-compare`` (or its ini key) given, rather than implied by a threshold?"""
-    return bool(_raw(config, "ipfs_compare"))
+    return compare_settings(config).explicit
 
 
 def compare_ref(config: pytest.Config) -> str | None:
     """``--ipfs-compare``: ``last`` or a run id; ``last`` when only a threshold was given; else None."""
-    raw = _raw(config, "ipfs_compare")
-    if raw:
-        return raw
-    return "last" if _raw(config, "ipfs_fail_on_regression") else None
+    return compare_settings(config).ref
+
+
+def _count(raw: str, minimum: int) -> int | None:
+    return settings.count(raw, minimum) if raw else None
+
+
+def _timing(config: pytest.Config) -> TimingSettings:
+    rounds = read(config, "ipfs_benchmark_rounds", _count, 1)
+    warmup = read(config, "ipfs_benchmark_warmup", _count, 0)
+    if rounds is not None or warmup is not None:  # either one given: benchmark.pedantic with both
+        rounds = DEFAULT_ROUNDS if rounds is None else rounds
+        warmup = DEFAULT_WARMUP if warmup is None else warmup
+    return TimingSettings(rounds=rounds, warmup=warmup, threads=read(config, "ipfs_benchmark_threads",
+                                                                     settings.threads))
 
 
 def timing_settings(config: pytest.Config) -> TimingSettings:
-    """The benchmark kind's settings, resolved once (UsageError, exit 4, for bad values)."""
-    chosen = timing(config)
-    rounds, warmup = chosen if chosen is not None else (None, None)
-    return TimingSettings(rounds=rounds, warmup=warmup, threads=threads(config))
+    """The benchmark kind's settings, resolved once into ``config.stash[TIMING]`` (UsageError, exit 4,
+    for bad values); ``rounds``/``warmup`` None: pytest-benchmark calibrates itself."""
+    return once(config, TIMING, _timing)
 
 
 def validate(config: pytest.Config) -> None:
     """Every value checked now (UsageError, exit 4), not when the first item runs."""
-    timing(config)
-    threads(config)
-    threshold(config)
+    timing_settings(config)
+    compare_settings(config)

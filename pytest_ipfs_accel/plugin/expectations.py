@@ -6,6 +6,7 @@ file (emitted test files carry the same markers, so the file applies to them too
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ import pytest
 from pytest_ipfs_accel.markers import labels
 from pytest_ipfs_accel.plugin import wire
 from pytest_ipfs_accel.expectations import context
-from pytest_ipfs_accel.expectations.file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, find, load
+from pytest_ipfs_accel.expectations.file import DEFAULT_NAME, Expectation, Expectations, ExpectationsError, load, locate
+from pytest_ipfs_accel.plugin.options import given, once
 
 EXPECTATION = pytest.StashKey[Expectation]()
+_LOADED = pytest.StashKey[Expectations]()
 PLUGIN_NAME = "ipfs-accel-expectations"
 #: Failed / xfailed items listed under "failures by class" (the counts cover all of them).
 SHOWN = 20
@@ -30,18 +33,34 @@ def addoptions(parser: pytest.Parser) -> None:
     parser.addini("ipfs_expectations", help_text, default="")
 
 
-def register(config: pytest.Config, active: bool) -> None:
-    """Load the file (UsageError when malformed) and register the plugin when there is work for it."""
+def path(config: pytest.Config) -> Path | None:
+    """The file ``--ipfs-expectations`` / ini ``ipfs_expectations`` / the rootdir default points to
+    (command-line paths relative to the invocation folder, ini paths to the ini file's folder)."""
+    found = given(config, "ipfs_expectations")
+    return locate(found.text, found.where, found.base, config.rootpath)
+
+
+def loaded(config: pytest.Config) -> Expectations:
+    """The run's expectations, read once (at configure); empty without a file; UsageError when malformed."""
+    return once(config, _LOADED, _load)
+
+
+def _load(config: pytest.Config) -> Expectations:
     try:
-        path = find(config)
-        expectations = load(path) if path is not None else Expectations()
+        found = path(config)
+        return load(found) if found is not None else Expectations()
     except ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def register(config: pytest.Config, active: bool) -> None:
+    """Load the file (UsageError when malformed) and register the plugin when there is work for it."""
+    expectations = loaded(config)
     if active or expectations.rules:
         config.pluginmanager.register(ExpectationsPlugin(expectations), PLUGIN_NAME)
 
 
-def cell(item: pytest.Item) -> tuple[str, str, str] | None:
+def outcome_key(item: pytest.Item) -> tuple[str, str, str] | None:
     """``(model, platform, kind)`` of a generated item (from its markers and params), else None."""
     model, platform, kind = labels(item)
     if model is None or platform is None or kind is None:
@@ -58,7 +77,7 @@ class ExpectationsPlugin:
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            found = cell(item)
+            found = outcome_key(item)
             exp = self.expectations.lookup(*found) if found else None
             if exp is None:
                 continue
@@ -77,7 +96,7 @@ class ExpectationsPlugin:
         from pytest_ipfs_accel.expectations.classify import failure
 
         report = yield
-        if (report.failed or hasattr(report, "wasxfail")) and cell(item) is not None:
+        if (report.failed or hasattr(report, "wasxfail")) and outcome_key(item) is not None:
             exp = item.stash.get(EXPECTATION, None)
             setattr(report, wire.FAILURE, failure(report, call.excinfo.value if call.excinfo else None,
                                                   exp.expected if exp else None, context.current().executed_on))

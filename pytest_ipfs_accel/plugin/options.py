@@ -1,6 +1,13 @@
-"""Command line and ini options -> one frozen, validated RunConfig (converters: ``settings``)."""
+"""Command line and ini options -> one frozen, validated RunConfig (converters: ``settings``).
+
+Every ``--ipfs-*`` option is read the same way: :func:`given` (the command line, else the ini key,
+with where the value came from) and converted with a ``settings`` converter through :func:`read`,
+so a bad value is one UsageError line naming ``--ipfs-x`` or ``ini ipfs_x``. Settings resolved
+outside the RunConfig are stashed with :func:`once`: nothing reads an option twice."""
 
 from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
 
 import pytest
 
@@ -16,9 +23,11 @@ from pytest_ipfs_accel.settings import (
     PRECISIONS,
     OptionValueError,
     RunConfig,
+    Given,
     batch_sizes,
     choices,
     emit_dir,
+    given,
     new_tokens,
     platforms,
     plugin_kinds,
@@ -27,6 +36,9 @@ from pytest_ipfs_accel.settings import (
     split,
     template_sources,
 )
+
+__all__ = ["Given", "RunConfig", "addoptions", "checked", "from_pytest", "given", "once", "read", "register"]
+T = TypeVar("T")
 
 #: (option, ini key, help, default for the ini key)
 _OPTIONS = (
@@ -80,40 +92,50 @@ def register(parser: pytest.Parser, valued, flags=()) -> None:
         parser.addini(key, help_text, type="bool", default=False)
 
 
-def _value(config: pytest.Config, key: str):
-    cli = config.getoption(key)
-    return cli if cli is not None else config.getini(key)
-
-
-def _checked(option: str, convert, *args):
-    """``convert(*args)``, its OptionValueError turned into a UsageError naming ``--ipfs-<option>``."""
+def checked(where: str, convert: Callable[..., T], *args: Any) -> T:
+    """``convert(*args)``, its OptionValueError turned into a UsageError (exit 4) naming ``where``."""
     try:
         return convert(*args)
     except OptionValueError as exc:
-        raise pytest.UsageError(f"--ipfs-{option}: {exc}") from None
+        raise pytest.UsageError(f"{where}: {exc}") from None
+
+
+def read(config: pytest.Config, dest: str, convert: Callable[..., T], *args: Any, listed: bool = False) -> T:
+    """Option ``dest`` (command line, else ini) converted with ``convert(value, *args)``: ``value`` is
+    its stripped text, or its comma list when ``listed``; a bad value is a UsageError naming where
+    the value came from (``--ipfs-x`` or ``ini ipfs_x``)."""
+    found = given(config, dest)
+    return checked(found.where, convert, split(found.raw) if listed else found.text, *args)
+
+
+def once(config: pytest.Config, key: pytest.StashKey[T], resolve: Callable[[pytest.Config], T]) -> T:
+    """``resolve(config)`` the first time, the stashed value after: each setting is read once."""
+    if key not in config.stash:
+        config.stash[key] = resolve(config)
+    return config.stash[key]
 
 
 def from_pytest(config: pytest.Config, kind_specs: list | None = None) -> RunConfig:
     """Build and validate the RunConfig; problems raise pytest.UsageError (exit 4). ``kind_specs``:
     the kinds plugins add (``pytest_ipfs_kinds``), accepted by ``--ipfs-kinds`` with their templates."""
-    hw = split(_value(config, "ipfs_hw"))
-    extra_kinds, kind_templates = _checked("kinds", plugin_kinds, list(kind_specs or ()), config.rootpath)
+    hw = split(given(config, "ipfs_hw").raw)
+    extra_kinds, kind_templates = checked("--ipfs-kinds", plugin_kinds, list(kind_specs or ()), config.rootpath)
+    kinds = given(config, "ipfs_kinds")
+    precisions = given(config, "ipfs_precisions")
     return RunConfig(
-        models=tuple(dict.fromkeys(split(_value(config, "ipfs_models")))),
-        hw=_checked("hw", platforms, hw) if hw else None,
-        kinds=_checked("kinds", choices, split(_value(config, "ipfs_kinds")) or _default_kinds(config),
-                       KINDS + extra_kinds),
-        emit=_checked("emit", emit_dir, str(_value(config, "ipfs_emit") or "")),
-        emit_force=bool(_value(config, "ipfs_emit_force")),
-        seed=_checked("seed", seed, str(_value(config, "ipfs_seed") or "0")),
-        batch_sizes=_checked("batch-sizes", batch_sizes, split(_value(config, "ipfs_batch_sizes"))),
-        precisions=_checked("precisions", choices, split(_value(config, "ipfs_precisions")) or ("fp32",), PRECISIONS),
-        trust_remote_code=bool(_value(config, "ipfs_trust_remote_code")),
-        use_cache=not _value(config, "ipfs_no_cache"),
-        prompt_tokens=_checked("prompt-tokens", prompt_tokens, str(_value(config, "ipfs_prompt_tokens") or "")),
-        new_tokens=_checked("new-tokens", new_tokens, str(_value(config, "ipfs_new_tokens") or "")),
-        templates=_checked("templates", template_sources, split(_value(config, "ipfs_templates")),
-                           config.rootpath) + kind_templates,
+        models=tuple(dict.fromkeys(split(given(config, "ipfs_models").raw))),
+        hw=read(config, "ipfs_hw", platforms, listed=True) if hw else None,
+        kinds=checked(kinds.where, choices, split(kinds.raw) or _default_kinds(config), KINDS + extra_kinds),
+        emit=read(config, "ipfs_emit", emit_dir),
+        emit_force=bool(given(config, "ipfs_emit_force").raw),
+        seed=read(config, "ipfs_seed", seed),
+        batch_sizes=read(config, "ipfs_batch_sizes", batch_sizes, listed=True),
+        precisions=checked(precisions.where, choices, split(precisions.raw) or ("fp32",), PRECISIONS),
+        trust_remote_code=bool(given(config, "ipfs_trust_remote_code").raw),
+        use_cache=not given(config, "ipfs_no_cache").raw,
+        prompt_tokens=read(config, "ipfs_prompt_tokens", prompt_tokens),
+        new_tokens=read(config, "ipfs_new_tokens", new_tokens),
+        templates=read(config, "ipfs_templates", template_sources, config.rootpath, listed=True) + kind_templates,
     )
 
 

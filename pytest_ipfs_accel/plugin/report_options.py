@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ipfs_accel.plugin.options import given, once
 from pytest_ipfs_accel.report import format_for
+
+_REPORT = pytest.StashKey["Path | None"]()
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -20,15 +23,16 @@ def addoptions(parser: pytest.Parser) -> None:
 
 def report_path(config: pytest.Config) -> Path | None:
     """The report path, or None; UsageError for a suffix that is neither .html nor .md."""
-    cli = config.getoption("ipfs_report", None)
-    raw, base = (cli, config.invocation_params.dir) if cli is not None else (
-        config.getini("ipfs_report"), config.inipath.parent if config.inipath else config.rootpath)
-    raw = str(raw or "").strip()
-    if not raw:
+    return once(config, _REPORT, _report_path)
+
+
+def _report_path(config: pytest.Config) -> Path | None:
+    found = given(config, "ipfs_report")
+    if not found.text:
         return None
-    path = Path(raw).expanduser()
+    path = Path(found.text).expanduser()
     try:
         format_for(path)
     except ValueError as exc:
-        raise pytest.UsageError(f"--ipfs-report: {exc}") from None
-    return path if path.is_absolute() else Path(base) / path
+        raise pytest.UsageError(f"{found.where}: {exc}") from None
+    return path if path.is_absolute() else found.base / path

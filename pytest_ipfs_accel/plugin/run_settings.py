@@ -9,7 +9,9 @@ import os
 import pytest
 
 from pytest_ipfs_accel.browser.settings import BROWSER_TIMEOUT_ENV, DEFAULT_BROWSER_TIMEOUT
+from pytest_ipfs_accel import settings
 from pytest_ipfs_accel.plugin import wire
+from pytest_ipfs_accel.plugin.options import checked, given
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -38,33 +40,24 @@ def lock_scope(config: pytest.Config) -> str:
     """``--ipfs-device-lock`` / ini ``ipfs_device_lock``: ``run`` or ``machine`` (else a UsageError)."""
     from pytest_ipfs_accel.host.devicelock import SCOPES
 
-    cli = config.getoption("ipfs_device_lock", None)
-    raw = str(cli if cli is not None else config.getini("ipfs_device_lock") or "run").strip().lower()
+    found = given(config, "ipfs_device_lock")
+    raw = found.text.lower() or "run"
     if raw not in SCOPES:
-        raise pytest.UsageError(f"--ipfs-device-lock: {raw!r} is not one of {', '.join(SCOPES)} "
+        raise pytest.UsageError(f"{found.where}: {raw!r} is not one of {', '.join(SCOPES)} "
                                 "(run: this run's processes take turns; machine: every run on the machine).")
     return raw
 
 
 def browser_timeout(config: pytest.Config) -> float:
-    """``--ipfs-browser-timeout`` / ini / ``$IPFS_ACCEL_BROWSER_TIMEOUT``: seconds > 0 (else a UsageError)."""
-    import math
-
-    cli = config.getoption("ipfs_browser_timeout", None)
-    raw, where = (cli, "--ipfs-browser-timeout") if cli is not None else (config.getini("ipfs_browser_timeout"),
-                                                                            "ipfs_browser_timeout")
-    if not str(raw or "").strip():
-        raw, where = os.environ.get(BROWSER_TIMEOUT_ENV, ""), f"${BROWSER_TIMEOUT_ENV}"
-    if not str(raw or "").strip():
+    """``--ipfs-browser-timeout`` / ini / ``$IPFS_ACCEL_BROWSER_TIMEOUT``: seconds in (0, 86400] (else a
+    UsageError); converted by ``settings.browser_timeout``, whichever of the three gave it."""
+    found = given(config, "ipfs_browser_timeout")
+    where, raw = found.where, found.text
+    if not raw:
+        where, raw = f"${BROWSER_TIMEOUT_ENV}", os.environ.get(BROWSER_TIMEOUT_ENV, "").strip()
+    if not raw:
         return DEFAULT_BROWSER_TIMEOUT
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 < value <= 86400):
-        raise pytest.UsageError(f"{where}: {raw!r} is not a number of seconds between 0 and 86400 "
-                                f"(e.g. --ipfs-browser-timeout={DEFAULT_BROWSER_TIMEOUT:g}).")
-    return value
+    return checked(where, settings.browser_timeout, raw)
 
 
 class RunSettings:

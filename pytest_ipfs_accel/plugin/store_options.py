@@ -1,4 +1,4 @@
-"""``--ipfs-db`` / ``ipfs_db`` and ``--ipfs-db-timeout`` / ``ipfs_db_timeout``."""
+"""``--ipfs-db`` / ``ipfs_db`` and ``--ipfs-db-timeout`` / ``ipfs_db_timeout``, each resolved once."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ipfs_accel import settings
+from pytest_ipfs_accel.plugin.options import given, once, read
 from pytest_ipfs_accel.store.paths import DEFAULT_DB
 
 DEFAULT_TIMEOUT = "5"
+_DB = pytest.StashKey["Path | None"]()
+_TIMEOUT = pytest.StashKey[float]()
 
 
 def addoptions(parser: pytest.Parser) -> None:
@@ -27,31 +31,22 @@ def addoptions(parser: pytest.Parser) -> None:
 
 def db_path(config: pytest.Config) -> Path | None:
     """The results database path, or None when ``none`` disables the store."""
-    cli = config.getoption("ipfs_db")
-    raw, base = (cli, config.invocation_params.dir) if cli is not None else (
-        config.getini("ipfs_db"), config.inipath.parent if config.inipath else config.rootpath)
-    raw = str(raw or "").strip()
+    return once(config, _DB, _db_path)
+
+
+def _db_path(config: pytest.Config) -> Path | None:
+    found = given(config, "ipfs_db")
+    raw = found.text
     if raw.lower() == "none":
         return None
     if not raw:
         return config.rootpath / DEFAULT_DB
     if "\x00" in raw or "\n" in raw:
-        raise pytest.UsageError(f"--ipfs-db: {raw!r} is not a usable file name.")
+        raise pytest.UsageError(f"{found.where}: {raw!r} is not a usable file name.")
     path = Path(raw).expanduser()
-    return path if path.is_absolute() else Path(base) / path
+    return path if path.is_absolute() else found.base / path
 
 
 def lock_timeout(config: pytest.Config) -> float:
-    cli = config.getoption("ipfs_db_timeout")
-    raw = str(cli if cli is not None else config.getini("ipfs_db_timeout")).strip()
-    return non_negative(raw, "--ipfs-db-timeout", "a number of seconds >= 0")
-
-
-def non_negative(text: str, option: str, expected: str, shown: str | None = None) -> float:
-    """A finite float >= 0 from ``text``, else a UsageError quoting ``shown`` (default: text)."""
-    from pytest_ipfs_accel import settings
-
-    try:
-        return settings.non_negative(text)
-    except settings.OptionValueError:
-        raise pytest.UsageError(f"{option}: {shown if shown is not None else repr(text)} is not {expected}.") from None
+    """``--ipfs-db-timeout``: seconds >= 0 to wait for the database lock."""
+    return once(config, _TIMEOUT, lambda c: read(c, "ipfs_db_timeout", settings.seconds))

@@ -112,13 +112,16 @@ def test_rows_without_raw_rounds_compare_medians_per_model_platform_precision_ba
 
 
 @pytest.mark.parametrize(("raw", "pct"), [("10%", 10.0), ("10", 10.0), (" 2.5 % ", 2.5), ("0", 0.0)])
-def test_threshold_parsing(raw, pct):
-    class Config:
-        def getoption(self, key):
-            return raw if key == "ipfs_fail_on_regression" else None
+def test_threshold_parsing(pytester, raw, pct):
+    config = pytester.parseconfig(f"--ipfs-fail-on-regression={raw}")
+    assert bench_options.threshold(config) == pct
+    assert bench_options.compare_ref(config) == "last"
+    assert not bench_options.explicit_compare(config)
 
-        def getini(self, key):
-            return ""
 
-    assert bench_options.threshold(Config()) == pct
-    assert bench_options.compare_ref(Config()) == "last"
+def test_compare_options_from_the_ini(pytester):
+    pytester.makeini("[pytest]\nipfs_fail_on_regression = 5%\nipfs_compare = last:3\nipfs_fail_on_inconclusive = true\n")
+    config = pytester.parseconfig()
+    found = bench_options.compare_settings(config)
+    assert (found.ref, found.explicit, found.threshold, found.fail_on_inconclusive, found.any_machine) == (
+        "last:3", True, 5.0, True, False)
