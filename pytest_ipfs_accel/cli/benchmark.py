@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError
+from pytest_ipfs_accel import settings
+from pytest_ipfs_accel.cli.common import DEFAULT_DB, CliError, converted
 
 EPILOG = f"""examples:
   ipfs-accel benchmark --models bert,t5,vit --output benchmark_report.html
@@ -58,11 +58,15 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _ints(option: str, raw: str | None, minimum: int) -> list[int]:
-    items = [x.strip() for x in str(raw or "").split(",") if x.strip()]
-    if not items or any(not re.fullmatch(r"\d+", x) or int(x) < minimum for x in items):
-        raise CliError(f"{option}: {raw!r} is not a comma list of integers >= {minimum}")
-    return [int(x) for x in items]
+def _batch_sizes(raw: str | None) -> tuple[int, ...]:
+    values = settings.split(raw)
+    if not values:
+        raise CliError(f"--batch-sizes: {raw!r} names no batch size")
+    return converted("--batch-sizes", settings.batch_sizes, values)
+
+
+def _precisions(raw: str | None) -> tuple[str, ...]:
+    return converted("--precisions", settings.choices, settings.split(raw) or ("fp32",), settings.PRECISIONS)
 
 
 def command(args: argparse.Namespace, rootdir: Path) -> list[str]:
@@ -80,19 +84,19 @@ def command(args: argparse.Namespace, rootdir: Path) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", *(() if generate else ("--benchmark-only",)), f"--rootdir={rootdir}",
            f"-c={rootdir / 'pytest.ini'}", f"--ipfs-models={','.join(models)}",
            "--ipfs-kinds=generate_benchmark" if generate else "--ipfs-kinds=benchmark",
-           f"--ipfs-batch-sizes={','.join(map(str, _ints('--batch-sizes', args.batch_sizes, 1)))}",
-           f"--ipfs-precisions={args.precisions}", f"--ipfs-report={output}", "-rs"]
+           f"--ipfs-batch-sizes={','.join(map(str, _batch_sizes(args.batch_sizes)))}",
+           f"--ipfs-precisions={','.join(_precisions(args.precisions))}", f"--ipfs-report={output}", "-rs"]
     if args.hw:
         cmd.append(f"--ipfs-hw={','.join(platforms(args.hw))}")
     if args.rounds is not None:
-        cmd.append(f"--ipfs-benchmark-rounds={_ints('--rounds', args.rounds, 1)[0]}")
+        cmd.append(f"--ipfs-benchmark-rounds={converted('--rounds', settings.count, args.rounds, 1)}")
     if args.warmup is not None:
-        cmd.append(f"--ipfs-benchmark-warmup={_ints('--warmup', args.warmup, 0)[0]}")
-    for option in ("prompt_tokens", "new_tokens"):
+        cmd.append(f"--ipfs-benchmark-warmup={converted('--warmup', settings.count, args.warmup, 0)}")
+    for option, convert in (("prompt_tokens", settings.prompt_tokens), ("new_tokens", settings.new_tokens)):
         value = getattr(args, option, None)
         if value is not None:
-            flag = "--" + option.replace("_", "-")
-            cmd.append(f"--ipfs-{flag[2:]}={_ints(flag, value, 1)[0]}")
+            flag = option.replace("_", "-")
+            cmd.append(f"--ipfs-{flag}={converted('--' + flag, convert, value)}")
     db = str(args.db) if args.db is not None else DEFAULT_DB
     cmd.append("--ipfs-db=none" if db.lower() == "none" else f"--ipfs-db={Path(db).expanduser().resolve()}")
     cmd.append("-q" if args.quiet else "-v")

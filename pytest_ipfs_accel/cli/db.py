@@ -50,12 +50,13 @@ def _timeout_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _seconds(text: str) -> float:
+    """``--timeout``: the converter ``--ipfs-db-timeout`` uses (same values, same error text)."""
     from pytest_ipfs_accel import settings
 
     try:
-        return settings.non_negative(text)
-    except settings.OptionValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0") from None
+        return settings.seconds(text)
+    except settings.OptionValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _locked(exc: Exception, timeout: float) -> CliError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pytest_ipfs_accel.cli.common import CliError
+from pytest_ipfs_accel.cli.common import CliError, converted
 
 TESTS_EPILOG = """examples:
   ipfs-accel generate tests -g bert -p cpu,cuda,openvino -o test_bert.py
@@ -127,12 +127,7 @@ def architectures(raw: str | list[str]) -> list[str]:
 
 def _option(key: str, convert, *args):
     """A converter shared with the pytest options; its error named with this CLI's flag."""
-    from pytest_ipfs_accel.settings import OptionValueError
-
-    try:
-        return convert(*args)
-    except OptionValueError as exc:
-        raise CliError(f"{FLAGS[key]}: {exc}") from None
+    return converted(FLAGS[key], convert, *args)
 
 
 def run_config(models: list[str], hw: list[str], args: argparse.Namespace):

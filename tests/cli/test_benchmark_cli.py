@@ -44,3 +44,26 @@ def test_bad_arguments_exit_2_before_running(tmp_path, args, needle, cli):
 def test_help_has_examples(tmp_path, cli):
     out = cli("benchmark", "--help", cwd=tmp_path)
     assert out.returncode == 0 and "ipfs-accel benchmark --models bert,t5,vit --output benchmark_report.html" in out.stdout
+
+
+@pytest.mark.parametrize(("flag", "value", "option", "message"), [
+    ("rounds", "0", "--ipfs-benchmark-rounds", "'0' is not an integer >= 1."),
+    ("warmup", "-1", "--ipfs-benchmark-warmup", "'-1' is not an integer >= 0."),
+    ("new_tokens", "1", "--ipfs-new-tokens", "'1' is not an integer from 2 to 4096."),
+    ("batch_sizes", "1,5000", "--ipfs-batch-sizes", "'5000' is not an integer from 1 to 4096."),
+    ("precisions", "fp8", "--ipfs-precisions", "unknown value 'fp8'."),
+])
+def test_the_cli_converts_like_the_pytest_options(tmp_path, pytester, flag, value, option, message):
+    """Issue 14.5: ``ipfs-accel benchmark`` refuses what ``pytest --ipfs-*`` refuses, in the same words."""
+    import argparse
+
+    from pytest_ipfs_accel.cli.benchmark import command
+    from pytest_ipfs_accel.cli.common import CliError
+
+    args = dict(models="bert", output="r.md", hw=None, batch_sizes="1", precisions="fp32", rounds=None,
+                warmup=None, db=None, quiet=True, pytest_args="", generate=False, prompt_tokens=None, new_tokens=None)
+    with pytest.raises(CliError) as cli_error:
+        command(argparse.Namespace(**{**args, flag: value}), tmp_path)
+    assert str(cli_error.value).startswith(f"--{flag.replace('_', '-')}: {message}")
+    plugin = pytester.runpytest("--co", "--ipfs-db=none", "--ipfs-models=bert", "--ipfs-hw=cpu", f"{option}={value}")
+    assert f"{option}: {message}" in plugin.stderr.str()
