@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _update(args: argparse.Namespace, existing) -> int:
-    from pytest_ipfs_accel.expectations.update import cell_outcomes, merge
+    from pytest_ipfs_accel.expectations.update import expected_outcomes, merge
     from pytest_ipfs_accel.expectations.write import dumps
     from pytest_ipfs_accel.store import queries
     from pytest_ipfs_accel.store.schema import StoreError
@@ -63,7 +63,7 @@ def _update(args: argparse.Namespace, existing) -> int:
             rows = [dict(zip(names, row)) for row in cursor.fetchall()]
     except StoreError as exc:
         raise CliError(str(exc)) from None
-    cells = cell_outcomes(rows)
+    cells = expected_outcomes(rows)
     if not cells:
         raise CliError(f"run {run_id} in {db} has no generated test results to take outcomes from")
     updated = merge(existing, cells)

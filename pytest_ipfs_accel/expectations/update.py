@@ -16,14 +16,15 @@ from typing import Any, Iterable
 
 from pytest_ipfs_accel.expectations.file import Expectation, Expectations, Rule
 
-Cell = tuple[str, str, str]
+#: ``(model, platform, kind)``: what an expected outcome is kept for.
+OutcomeKey = tuple[str, str, str]
 _FAILED = ("failed", "error", "xfailed")
 _GLOB = set("*?[")
 
 
-def cell_outcomes(rows: Iterable[dict[str, Any]]) -> dict[Cell, tuple[str, str]]:
+def expected_outcomes(rows: Iterable[dict[str, Any]]) -> dict[OutcomeKey, tuple[str, str]]:
     """Stored result rows -> ``{(model, platform, kind): (pass|xfail, reason)}``."""
-    cells: dict[Cell, tuple[str, str]] = {}
+    cells: dict[OutcomeKey, tuple[str, str]] = {}
     for row in rows:
         if not (row.get("model") and row.get("platform") and row.get("kind")):
             continue  # not a generated item
@@ -44,10 +45,10 @@ def _exact(rule: Rule) -> bool:
     return not any(ch in _GLOB for ch in rule.model + rule.platform + rule.kind)
 
 
-def merge(existing: Expectations, cells: dict[Cell, tuple[str, str]]) -> Expectations:
+def merge(existing: Expectations, cells: dict[OutcomeKey, tuple[str, str]]) -> Expectations:
     """The updated expectations (see the module docstring)."""
     rules: list[Rule] = []
-    done: set[Cell] = set()
+    done: set[OutcomeKey] = set()
     for rule in existing.rules:
         key = (rule.model, rule.platform, rule.kind)
         if not (_exact(rule) and key in cells):

@@ -13,8 +13,9 @@ class TokenParity:
     row: int | None = None
 
 
-def compare_tokens(reference: list[list[int]], got: list[list[int]]) -> TokenParity:
-    """Equal, or the first step (then row) where the ids differ, with both ids named."""
+def token_parity(reference: list[list[int]], got: list[list[int]]) -> TokenParity:
+    """Greedy token parity of ``got`` with ``reference``: equal, or the first step (then row) where
+    the ids differ, with both ids named."""
     if len(reference) != len(got):
         return TokenParity(False, f"{len(got)} rows generated, reference has {len(reference)}")
     steps = max((len(r) for r in reference), default=0)
@@ -31,3 +32,7 @@ def compare_tokens(reference: list[list[int]], got: list[list[int]]) -> TokenPar
     if extra:
         return TokenParity(False, f"{max(extra)} more tokens than the reference's {steps}", steps, None)
     return TokenParity(True, f"all {steps} new tokens equal in {len(reference)} rows")
+
+
+#: Deprecated name of :func:`token_parity`, kept while ``runtime.generation`` calls it.
+compare_tokens = token_parity

@@ -15,7 +15,7 @@ from pytest_ipfs_accel.store import queries
 from pytest_ipfs_accel.store.schema import OUTCOMES, StoreError
 
 #: Messages kept per matrix cell (the count says how many there were).
-MESSAGES_PER_CELL = 10
+MESSAGES_PER_ENTRY = 10
 HISTORY_RUNS = 20
 #: Outcomes that make a cell "failing", in the order a cell's colour is decided.
 _BAD = ("failed", "error", "xpassed")
@@ -30,8 +30,8 @@ class Section(NamedTuple):
 
 
 @dataclass
-class Cell:
-    """One model x platform cell: outcome counts and the first few (node id, outcome, message, failure class)."""
+class MatrixEntry:
+    """One model x platform entry of the report's matrix: outcome counts and the first few (node id, outcome, message, failure class)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     messages: list[tuple[str, str, str, str | None]] = field(default_factory=list)
@@ -69,7 +69,7 @@ class ReportData:
     counts: dict[str, int] = field(default_factory=dict)  # outcome -> n over every result of the run
     models: list[str] = field(default_factory=list)
     platforms: list[str] = field(default_factory=list)
-    matrix: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    matrix: dict[tuple[str, str], MatrixEntry] = field(default_factory=dict)
     benchmarks: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # newest first, with outcome counts
     baseline: str | None = None  # run id the regressions were computed against; None: no baseline
@@ -157,25 +157,25 @@ def _resolve(con, ref: str) -> str | None:
         return newest[0] if newest else None
 
 
-def _matrix(con, run_id: str) -> dict[tuple[str, str], Cell]:
-    cells: dict[tuple[str, str], Cell] = {}
+def _matrix(con, run_id: str) -> dict[tuple[str, str], MatrixEntry]:
+    entries: dict[tuple[str, str], MatrixEntry] = {}
     for model, platform, outcome, n in con.execute(
             "SELECT model, platform, outcome, count(*) FROM test_results WHERE run_id = ? "
             "AND model IS NOT NULL AND platform IS NOT NULL GROUP BY ALL ORDER BY ALL", [run_id]).fetchall():
-        cells.setdefault((model, platform), Cell()).counts[outcome] = n
+        entries.setdefault((model, platform), MatrixEntry()).counts[outcome] = n
     for model, platform, cls, n in con.execute(
             "SELECT model, platform, failure_class, count(*) FROM test_results WHERE run_id = ? "
             "AND model IS NOT NULL AND platform IS NOT NULL AND failure_class IS NOT NULL GROUP BY ALL ORDER BY ALL",
             [run_id]).fetchall():
-        cells[(model, platform)].classes[cls] = n
+        entries[(model, platform)].classes[cls] = n
     for model, platform, node_id, outcome, message, cls in con.execute(
             "SELECT model, platform, node_id, outcome, message, failure_class FROM ("
             " SELECT *, row_number() OVER (PARTITION BY model, platform ORDER BY node_id) AS k"
             " FROM test_results WHERE run_id = ? AND model IS NOT NULL AND platform IS NOT NULL"
             " AND message IS NOT NULL) WHERE k <= ? ORDER BY model, platform, node_id",
-            [run_id, MESSAGES_PER_CELL]).fetchall():
-        cells[(model, platform)].messages.append((node_id, outcome, message, cls))
-    return cells
+            [run_id, MESSAGES_PER_ENTRY]).fetchall():
+        entries[(model, platform)].messages.append((node_id, outcome, message, cls))
+    return entries
 
 
 def _history(con, limit: int) -> list[dict[str, Any]]:

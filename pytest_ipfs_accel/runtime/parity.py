@@ -78,7 +78,7 @@ TOLERANCES = _Tolerances()
 
 @dataclass
 class ParityResult:
-    """Outcome of :func:`compare`; ``detail`` is the one-line assertion message."""
+    """Outcome of :func:`within_tolerance`; ``detail`` is the one-line assertion message."""
 
     ok: bool
     max_abs: float
@@ -110,8 +110,8 @@ class _OutputDiff:
     problem: str = ""
 
 
-def compare(reference: Sequence[Any], actual: Sequence[Any], atol: float, rtol: float = 0.0) -> ParityResult:
-    """Compare flattened outputs (numpy arrays or torch tensors) element-wise, then against the floors
+def within_tolerance(reference: Sequence[Any], actual: Sequence[Any], atol: float, rtol: float = 0.0) -> ParityResult:
+    """Are ``actual``'s outputs within tolerance of ``reference``'s? Compares flattened outputs (numpy arrays or torch tensors) element-wise, then against the floors
     when ``atol`` is a :class:`Tolerance` that has them (cosine, top-1, top-5: see the module doc).
 
     ``max_rel`` ignores elements whose reference is 0 (there only ``atol`` applies);
@@ -136,6 +136,11 @@ def compare(reference: Sequence[Any], actual: Sequence[Any], atol: float, rtol: 
         return result
     (result.cosine, cos_at), (result.top1, result.top5, scored) = cosine(refs, gots), agreement(refs, gots)
     return _judge_floors(result, tol, cos_at, scored, len(diffs))
+
+
+#: Deprecated name of :func:`within_tolerance`: skill files ``ipfs-accel skill`` wrote before the
+#: rename import it (``from pytest_ipfs_accel.runtime.parity import compare, tolerance``).
+compare = within_tolerance
 
 
 def _judge_floors(result: ParityResult, tol: Tolerance, cos_at: int, scored: int, n_outputs: int) -> ParityResult:

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import Backend, BackendUnavailable, ExportError, Runner
-from pytest_ipfs_accel.runtime.parity import compare, tolerance
+from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 
 RUNTIMES = [
     pytest.param("onnxruntime", "CPUExecutionProvider", id="onnxruntime"),
@@ -28,7 +28,7 @@ def test_fp32_parity_with_torch(backend: Backend, runtime: str, device: str, mod
     inputs = loaded.inputs()
     runner = backend.prepare(loaded, inputs, device, "fp32", artifact_cache)
     assert isinstance(runner, Runner)
-    result = compare(loaded.forward(inputs), runner(inputs), *tolerance(runtime, "fp32"))
+    result = within_tolerance(loaded.forward(inputs), runner(inputs), *tolerance(runtime, "fp32"))
     assert result.ok, result.detail
     info = runner.info
     facts = (info["runtime"], info["device"], info["precision"], info["emulated"])
@@ -57,7 +57,7 @@ def test_batch_size_is_part_of_the_key(backend: Backend, runtime: str, device: s
     two_inputs = bert.inputs(batch_size=2)
     two = backend.prepare(bert, two_inputs, device, "fp32", artifact_cache)
     assert one.info["artifact"] != two.info["artifact"]
-    assert compare(bert.forward(two_inputs), two(two_inputs), *tolerance(runtime, "fp32")).ok
+    assert within_tolerance(bert.forward(two_inputs), two(two_inputs), *tolerance(runtime, "fp32")).ok
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime", "openvino"])

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import get_backend
-from pytest_ipfs_accel.runtime.parity import compare, tolerance
+from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 
 openvino = pytest.importorskip("openvino")
 
@@ -30,7 +30,7 @@ def test_bf16_hint_runs_bf16_within_its_tolerance(bert: Any, artifact_cache: Art
     runner = get_backend("openvino").prepare(bert, inputs, "CPU", "bf16", artifact_cache)
     assert runner.info["inference_precision"] == "bf16"
     reference = bert.forward(inputs)
-    result = compare(reference, runner(inputs), *tolerance("openvino", "bf16"))
+    result = within_tolerance(reference, runner(inputs), *tolerance("openvino", "bf16"))
     assert result.ok, result.detail
     assert result.max_abs > tolerance("openvino", "fp32")[0] / 10, "bf16 should not be bit-close to fp32"
 

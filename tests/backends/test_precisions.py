@@ -14,7 +14,7 @@ import pytest
 
 from pytest_ipfs_accel.backends.artifacts import ArtifactCache
 from pytest_ipfs_accel.backends.base import BackendUnavailable, get_backend
-from pytest_ipfs_accel.runtime.parity import compare, tolerance
+from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_lossy_precision_runs_in_that_precision_within_its_floors(
     runner = _backend(runtime).prepare(bert, inputs, device, precision, artifact_cache)
     assert runner.info["executed_precision"] == executed, runner.info
     assert tool in runner.info["quantization"]
-    result = compare(reference, runner(inputs), tolerance(runtime, precision))
+    result = within_tolerance(reference, runner(inputs), tolerance(runtime, precision))
     assert result.ok, result.detail
     assert result.cosine is not None and result.cosine < 1.0 - 1e-7  # really lossy: not a silent fp32 run
     if runtime != "torch":
@@ -100,7 +100,7 @@ def test_qualcomm_htp_runs_the_qdq_int8_model(bert: Any, artifact_cache: Artifac
         pytest.skip(str(e))
     assert runner.info["executed_precision"] == "int8" and "get_qnn_qdq_config" in runner.info["quantization"]
     assert runner.info["executed_on"].startswith("QNNExecutionProvider:htp")
-    result = compare(reference, runner(inputs), tolerance("qnn", "int8"))
+    result = within_tolerance(reference, runner(inputs), tolerance("qnn", "int8"))
     assert result.ok, result.detail
 
 
@@ -114,4 +114,4 @@ def test_torch_runner_times_on_resident_inputs_without_host_copies(bert: Any) ->
     assert all(isinstance(placed[n], torch.Tensor) and placed[n].device.type == "cpu" for n in runner.example.names)
     outputs = runner.timed(placed)
     assert isinstance(outputs[0], torch.Tensor)
-    assert compare(reference, [o.numpy() for o in outputs], 0.0, 0.0).ok
+    assert within_tolerance(reference, [o.numpy() for o in outputs], 0.0, 0.0).ok

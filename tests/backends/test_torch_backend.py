@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 from pytest_ipfs_accel.backends.base import Backend, BackendUnavailable, Runner, get_backend
-from pytest_ipfs_accel.runtime.parity import compare, tolerance
+from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_low_precision_within_table(backend: Backend, model: str, precision: str
     inputs = loaded.inputs()
     runner = backend.prepare(loaded, inputs, "cpu", precision)
     got = runner(inputs)
-    result = compare(loaded.forward(inputs), got, *tolerance("torch", precision))
+    result = within_tolerance(loaded.forward(inputs), got, *tolerance("torch", precision))
     assert result.ok, result.detail
     assert result.max_abs > 0, "a cast copy must not be the fp32 model"
     assert all(g.dtype == numpy.float32 for g in got)

@@ -64,7 +64,7 @@ def test_bert_parity(ep, bert, tmp_path_factory):
     from pytest_ipfs_accel.backends.artifacts import ArtifactCache
     from pytest_ipfs_accel.browser.backend import BrowserBackend
     from pytest_ipfs_accel.browser.probe import probe_platform
-    from pytest_ipfs_accel.runtime.parity import compare, tolerance
+    from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 
     found = probe_platform(ep)
     if not found.available:
@@ -80,7 +80,7 @@ def test_bert_parity(ep, bert, tmp_path_factory):
     assert len(entries) == 1 and entries[0].startswith(f"{ep}:"), runner.info["executed_on"]
     if ep == "webgpu":  # no bool/int64 kernels there: the mask path runs as float 0/1
         assert "float masks" in runner.info["exporter"] or runner.info["cache"] == "hit"
-    result = compare(ref.outputs, outputs, *tolerance("browser", "fp32"))
+    result = within_tolerance(ref.outputs, outputs, *tolerance("browser", "fp32"))
     assert result.ok, result.detail
     assert result.max_abs < 1e-5  # measured 4.8e-7 (webgpu, webnn) and 7.2e-7 (wasm)
     assert all(np.asarray(o).dtype == r.dtype for o, r in zip(outputs, ref.outputs))

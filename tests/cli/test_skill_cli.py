@@ -86,13 +86,13 @@ sys.path.insert(0, "skills")
 import numpy
 from skill_bert import BertSkill, PlatformUnavailable
 from pytest_ipfs_accel.hardware import probe
-from pytest_ipfs_accel.runtime.parity import compare, tolerance
+from pytest_ipfs_accel.runtime.parity import tolerance, within_tolerance
 out = {"available": BertSkill.available_platforms()}
 ref = BertSkill().init_cpu().run()
 for name in ("onnxruntime", "openvino"):
     skill = getattr(BertSkill(), "init_" + name)()
     got = skill.run()
-    out[name] = compare(ref, got, *tolerance(skill.runtime, "fp32")).ok
+    out[name] = within_tolerance(ref, got, *tolerance(skill.runtime, "fp32")).ok
 try:
     BertSkill().init_cuda()  # no CUDA on these machines
 except PlatformUnavailable as exc:

@@ -9,7 +9,7 @@ import pytest
 from pytest_ipfs_accel.cli import expectations as cli_expectations
 from pytest_ipfs_accel.cli.common import CliError
 from pytest_ipfs_accel.expectations.file import Expectation, Rule, load, parse
-from pytest_ipfs_accel.expectations.update import cell_outcomes, merge
+from pytest_ipfs_accel.expectations.update import expected_outcomes, merge
 
 
 def cli(*argv: str) -> int:
@@ -25,7 +25,7 @@ def row(model, platform, kind, outcome, message=None, failure_class=None) -> dic
 
 
 def test_cells_take_the_first_failure_and_ignore_skips_perf_and_plain_items() -> None:
-    cells = cell_outcomes([
+    cells = expected_outcomes([
         row("bert", "cpu", "batch", "passed"), row("bert", "cpu", "batch", "failed", "bs4 differs\nmore", "numeric"),
         row("bert", "cpu", "batch", "failed", "later"), row("t5", "cuda", "load", "skipped", "no cuda"),
         row("t5", "cpu", "benchmark", "failed", "slower", "perf"), row(None, None, None, "failed", "plain test"),

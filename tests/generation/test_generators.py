@@ -40,7 +40,7 @@ def test_different_weights_are_named_at_the_first_differing_token(llama):
     import copy
 
     from pytest_ipfs_accel.generation.generators import generator_for
-    from pytest_ipfs_accel.generation.parity import compare_tokens
+    from pytest_ipfs_accel.generation.parity import token_parity
     from pytest_ipfs_accel.generation.result import make_prompt
 
     loaded, model = llama
@@ -49,5 +49,5 @@ def test_different_weights_are_named_at_the_first_differing_token(llama):
         other.lm_head.weight.mul_(-1.0)  # a head that ranks every token the other way round
     prompt = make_prompt(loaded.config.vocab_size, 8, 6, 1, 0)
     want = generator_for("torch", "cpu", loaded, model).generate(prompt).tokens
-    found = compare_tokens(want, generator_for("torch", "cpu", loaded, other).generate(prompt).tokens)
+    found = token_parity(want, generator_for("torch", "cpu", loaded, other).generate(prompt).tokens)
     assert not found.ok and found.step == 0 and f"reference {want[0][0]}" in found.detail

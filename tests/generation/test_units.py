@@ -38,13 +38,13 @@ def test_metrics_follow_optimum_benchmark_definitions_on_medians():
 
 
 def test_token_parity_names_the_first_differing_step_row_and_tokens():
-    assert parity.compare_tokens([[5, 6, 7], [1, 2, 3]], [[5, 6, 7], [1, 2, 3]]).ok
-    found = parity.compare_tokens([[5, 6, 7], [1, 2, 3]], [[5, 6, 7], [1, 9, 3]])
+    assert parity.token_parity([[5, 6, 7], [1, 2, 3]], [[5, 6, 7], [1, 2, 3]]).ok
+    found = parity.token_parity([[5, 6, 7], [1, 2, 3]], [[5, 6, 7], [1, 9, 3]])
     assert not found.ok and (found.step, found.row) == (1, 1)
     assert "new token 2 of 3 (row 1): token 9, reference 2" in found.detail
-    short = parity.compare_tokens([[5, 6, 7]], [[5]])
+    short = parity.token_parity([[5, 6, 7]], [[5]])
     assert not short.ok and short.step == 1 and "stopped after 1 tokens" in short.detail
-    assert "rows" in parity.compare_tokens([[1]], [[1], [1]]).detail
+    assert "rows" in parity.token_parity([[1]], [[1], [1]]).detail
 
 
 def test_prompt_rows_are_seeded_per_row_and_avoid_special_ids():

@@ -16,7 +16,7 @@ from pytest_ipfs_accel.backends.precision import (
     summarize,
 )
 from pytest_ipfs_accel.hardware import registry
-from pytest_ipfs_accel.runtime.parity import agreement, compare, cosine, tolerance
+from pytest_ipfs_accel.runtime.parity import agreement, cosine, tolerance, within_tolerance
 from pytest_ipfs_accel.settings import PRECISIONS as OPTION_PRECISIONS
 
 
@@ -74,27 +74,27 @@ def test_a_missed_floor_fails_naming_the_metric_and_the_shortfall() -> None:
     rng = np.random.default_rng(1)
     ref = rng.normal(size=(1, 8, 16)).astype(np.float32)
     noisy = ref + rng.normal(scale=0.5, size=ref.shape).astype(np.float32)
-    result = compare([ref], [noisy], Tolerance(cosine=0.99))
+    result = within_tolerance([ref], [noisy], Tolerance(cosine=0.99))
     assert not result.ok and result.metric == "cosine"
     assert result.detail.startswith(f"cosine {result.cosine:.4f} < floor 0.99 (output 0 of 1; short by ")
-    passed = compare([ref], [noisy], Tolerance(cosine=0.5))
+    passed = within_tolerance([ref], [noisy], Tolerance(cosine=0.5))
     assert passed.ok and "cosine >= 0.5" in passed.detail and passed.accuracy()["cosine"] == result.cosine
 
 
 def test_top1_floor_and_nan_outputs_fail() -> None:
     ref = np.eye(6, dtype=np.float32)[None]  # six positions, argmax on the diagonal
     shifted = np.roll(ref, 1, axis=-1)
-    result = compare([ref], [shifted], Tolerance(top1=0.9))
+    result = within_tolerance([ref], [shifted], Tolerance(top1=0.9))
     assert not result.ok and result.metric == "top1" and result.top1 == 0.0
-    nan = compare([ref], [np.full_like(ref, np.nan)], Tolerance(cosine=0.1))
+    nan = within_tolerance([ref], [np.full_like(ref, np.nan)], Tolerance(cosine=0.1))
     assert not nan.ok
 
 
 def test_plain_pairs_still_compare_element_wise() -> None:
     ref = np.ones((2, 5), dtype=np.float32)
-    result = compare([ref], [ref + 1e-3], 1e-2, 0.0)
+    result = within_tolerance([ref], [ref + 1e-3], 1e-2, 0.0)
     assert result.ok and result.cosine == pytest.approx(1.0) and result.top1 == 1.0
-    assert not compare([ref], [ref + 1.0], 1e-2, 0.0).ok
+    assert not within_tolerance([ref], [ref + 1.0], 1e-2, 0.0).ok
 
 
 

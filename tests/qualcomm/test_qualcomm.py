@@ -157,7 +157,7 @@ def test_bert_parity_on_htp(htp, tmp_path):
     assert runner.info["executed_on"].startswith("QNNExecutionProvider:htp")
     assert "CPUExecutionProvider" not in runner.info["executed_on"]
     assert "GatherND rewritten" in runner.info["exporter"]
-    result = checks.compare(ref.outputs, runner(ref.inputs), "qnn", "fp32")
+    result = checks.assert_parity(ref.outputs, runner(ref.inputs), "qnn", "fp32")
     assert result.ok, result.detail
     assert result.max_abs < tolerance("qnn", "fp32")[0] / 5  # measured 4.8e-3
     again = get_backend("qnn").prepare(checks.loaded(BERT), ref.inputs, "htp", "fp32", cache)

@@ -1,11 +1,11 @@
-"""The tolerance table and compare(): every way outputs can disagree gives a clear failure."""
+"""The tolerance table and within_tolerance(): every way outputs can disagree gives a clear failure."""
 
 from __future__ import annotations
 
 import numpy
 import pytest
 
-from pytest_ipfs_accel.runtime.parity import TOLERANCES, ParityResult, compare, tolerance
+from pytest_ipfs_accel.runtime.parity import TOLERANCES, ParityResult, tolerance, within_tolerance
 
 A = numpy.array([[0.1, -1.3, 2.7], [3.3, 0.0, -4.2]], dtype=numpy.float32)
 IDS = numpy.array([[1, 2, 3]], dtype=numpy.int64)
@@ -28,9 +28,9 @@ def test_unknown_pair_names_known_ones() -> None:
 
 
 def test_identical_and_within_tolerance_pass() -> None:
-    same = compare([A, IDS], [A.copy(), IDS.copy()], 0, 0)
+    same = within_tolerance([A, IDS], [A.copy(), IDS.copy()], 0, 0)
     assert isinstance(same, ParityResult) and (same.ok, same.max_abs, same.max_rel) == (True, 0.0, 0.0)
-    result = compare([A], [A + 5e-5], 1e-4, 0)
+    result = within_tolerance([A], [A + 5e-5], 1e-4, 0)
     assert result.ok and result.max_abs == pytest.approx(5e-5, rel=1e-2)
     assert result.detail.startswith("1 output(s) match: max |diff| 5")
     assert result.max_rel == pytest.approx(5e-5 / 0.1, rel=0.05)  # the zero element is atol's business
@@ -38,14 +38,14 @@ def test_identical_and_within_tolerance_pass() -> None:
 
 def test_rtol_scales_with_the_reference() -> None:
     got = A * (1 + 1e-3)
-    assert compare([A], [got], 0, 2e-3).ok
-    assert not compare([A], [got], 0, 5e-4).ok
+    assert within_tolerance([A], [got], 0, 2e-3).ok
+    assert not within_tolerance([A], [got], 0, 5e-4).ok
 
 
 def test_failure_names_output_position_and_values() -> None:
     got = A.copy()
     got[1, 2] += 0.5
-    result = compare([IDS, A], [IDS, got], 1e-4, 1e-4)
+    result = within_tolerance([IDS, A], [IDS, got], 1e-4, 1e-4)
     assert not result.ok and result.worst_output == 1
     assert result.max_abs == pytest.approx(0.5)
     assert result.detail == ("output 1 of 2: 1/6 elements outside atol 0.0001 + rtol 0.0001*|ref|; "
@@ -53,44 +53,55 @@ def test_failure_names_output_position_and_values() -> None:
 
 
 def test_count_and_shape_mismatch_fail_clearly() -> None:
-    count = compare([A, A], [A], 1, 1)
+    count = within_tolerance([A, A], [A], 1, 1)
     assert not count.ok and count.detail == "output count differs: reference has 2, actual 1"
-    shape = compare([A], [A.reshape(3, 2)], 1, 1)
+    shape = within_tolerance([A], [A.reshape(3, 2)], 1, 1)
     assert not shape.ok and shape.detail == "output 0 of 1: shape (3, 2) != reference (2, 3)"
 
 
 def test_nan_where_reference_is_finite_fails_even_with_huge_tolerance() -> None:
     got = A.copy()
     got[0, 0] = numpy.nan
-    result = compare([A], [got], 1e9, 1e9)
+    result = within_tolerance([A], [got], 1e9, 1e9)
     assert not result.ok and "NaN where the reference is finite" in result.detail
     both = A.copy()
     both[0, 0] = numpy.nan
-    assert compare([both], [both.copy()], 0, 0).ok
+    assert within_tolerance([both], [both.copy()], 0, 0).ok
 
 
 def test_infinities_must_match_exactly() -> None:
     ref = numpy.array([numpy.inf, -numpy.inf, 1.0])
-    assert compare([ref], [ref.copy()], 0, 0).ok
-    assert not compare([ref], [numpy.array([numpy.inf, numpy.inf, 1.0])], 1e9, 1e9).ok
-    assert not compare([ref], [numpy.array([1e30, -numpy.inf, 1.0])], 1e9, 1e9).ok
+    assert within_tolerance([ref], [ref.copy()], 0, 0).ok
+    assert not within_tolerance([ref], [numpy.array([numpy.inf, numpy.inf, 1.0])], 1e9, 1e9).ok
+    assert not within_tolerance([ref], [numpy.array([1e30, -numpy.inf, 1.0])], 1e9, 1e9).ok
 
 
 def test_integer_outputs_compare_exactly() -> None:
-    assert not compare([IDS], [IDS + 1], 10, 10).ok
-    assert not compare([IDS], [IDS.astype(numpy.float32) + 0.5], 10, 10).ok
-    assert compare([IDS], [IDS.astype(numpy.int32)], 0, 0).ok
+    assert not within_tolerance([IDS], [IDS + 1], 10, 10).ok
+    assert not within_tolerance([IDS], [IDS.astype(numpy.float32) + 0.5], 10, 10).ok
+    assert within_tolerance([IDS], [IDS.astype(numpy.int32)], 0, 0).ok
 
 
 def test_accepts_torch_tensors_including_bf16() -> None:
     torch = pytest.importorskip("torch")
     ref = torch.tensor(A)
-    result = compare([ref], [ref.to(torch.bfloat16)], *tolerance("torch", "bf16"))
+    result = within_tolerance([ref], [ref.to(torch.bfloat16)], *tolerance("torch", "bf16"))
     assert result.ok and 0 < result.max_abs < 0.02
-    assert not compare([ref], [ref.to(torch.bfloat16)], 1e-6, 1e-6).ok
+    assert not within_tolerance([ref], [ref.to(torch.bfloat16)], 1e-6, 1e-6).ok
 
 
 def test_empty_outputs_pass() -> None:
     empty = numpy.zeros((0, 4), dtype=numpy.float32)
-    assert compare([empty], [empty.copy()], 0, 0).ok
-    assert compare([], [], 0, 0).ok
+    assert within_tolerance([empty], [empty.copy()], 0, 0).ok
+    assert within_tolerance([], [], 0, 0).ok
+
+
+def test_the_old_names_still_work_for_files_emitted_before_the_rename() -> None:
+    """Emitted test files call ``checks.compare`` and skill files import ``parity.compare`` (README:
+    "emitted files need nothing but the installed plugin"); the new names say what they do."""
+    from pytest_ipfs_accel.generation import parity as token_parity_module
+    from pytest_ipfs_accel.runtime import checks, parity
+
+    assert parity.compare is parity.within_tolerance
+    assert checks.compare is checks.assert_parity
+    assert token_parity_module.compare_tokens is token_parity_module.token_parity
