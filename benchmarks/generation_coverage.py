@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -209,7 +210,9 @@ def report(db: Path, types: dict[str, str]) -> list[str]:
 
     try:
         with queries.connect(db) as con:
-            return table_lines(read_rows(con, types), len(types)) + [
+            rows = read_rows(con, types)
+            rows += error_rows(db, types, {r.model for r in rows})
+            return table_lines(rows, len(types)) + [
                 "", f"pytest wall time over the chunks so far: {sweep_seconds(con) / 60:.1f} min"]
     except StoreError as exc:
         saved = Path(f"{db}.md")
@@ -245,14 +248,50 @@ def chunk_cmd(args: argparse.Namespace, models: list[str], db: Path, workdir: st
 
 
 def run_chunk(args: argparse.Namespace, models: list[str], db: Path, workdir: str) -> int:
-    """One pytest run over ``models``; its exit status (pytest's output shown when it is not 0 or 1)."""
+    """One pytest run over ``models``; its exit status. A run that ends in an error (not 0 or 1: one
+    type breaking collection takes its whole run down) is run again one type at a time, and a single
+    type's error is kept in ``<db>.errors.jsonl`` for the table."""
     cmd = chunk_cmd(args, models, db, workdir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     env.update(OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     done = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if done.returncode not in (0, 1):  # 1: some items failed, which a sweep expects
-        print((done.stdout + done.stderr).strip()[-1500:], flush=True)
+    if done.returncode in (0, 1):  # 1: some items failed, which a sweep expects
+        return done.returncode
+    if len(models) > 1:
+        print(f"pytest exited {done.returncode} on {','.join(models)}: one type at a time", flush=True)
+        return max(run_chunk(args, [m], db, workdir) for m in models)
+    reason = error_line(done.stdout + "\n" + done.stderr)
+    print(f"pytest exited {done.returncode} on {models[0]}: {reason}", flush=True)
+    with open(f"{db}.errors.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps({"model": models[0], "rc": done.returncode, "reason": reason,
+                              "hw": platforms(args)}) + "\n")
     return done.returncode
+
+
+def error_line(output: str) -> str:
+    """The line of a broken pytest run that says why: the last error line that is not a traceback frame."""
+    lines = [ln.removeprefix("INTERNALERROR>").strip() for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(("File ", "^", "raise ", "return "))]
+    found = [ln for ln in lines if re.match(r"^(?:E\s+)?[\w.]*(?:Error|Exception)\b|^ERROR:", ln)]
+    return (found or lines or ["no output"])[-1][:300]
+
+
+def error_rows(db: Path, types: dict[str, str], have: set[str]) -> list[Row]:
+    """Rows of the types whose pytest run ended in an error (``<db>.errors.jsonl``) and left no result."""
+    path = Path(f"{db}.errors.jsonl")
+    if not path.is_file():
+        return []
+    found: dict[str, Row] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry["model"] in have:
+            continue
+        failed = [c for c in COLUMNS if c == "built" or c in entry.get("hw", COLUMNS)]
+        row = Row(entry["model"], types.get(entry["model"], "other"))
+        row.status.update(dict.fromkeys(failed, "fail"))
+        row.reasons = dict.fromkeys(failed, f"pytest exited {entry['rc']}: {entry['reason']}")
+        found[row.model] = row
+    return list(found.values())
 
 
 def platforms(args: argparse.Namespace) -> list[str]:

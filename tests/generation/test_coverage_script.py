@@ -89,7 +89,7 @@ def test_the_table_counts_each_items_newest_result_and_groups_reasons(script, tm
              ("gpt2", "openvino", 2, "passed", ""), ("gpt2", "openvino", 1, "failed", "greedy tokens differ"),
              ("bloom", "cpu", 1, "passed", ""), ("bloom", "onnxruntime", 1, "xfailed", bloom),
              ("bloom", "openvino", 1, "passed", ""),
-             ("pop2piano", "cpu", 1, "failed", "model 'pop2piano' (model_type 'pop2piano'): [tiny] build: ValueError: no"),
+             ("pop2piano", "cpu", 1, "failed", "model 'pop2piano' (model_type 'pop2piano'): [tiny] build: Error"),
              ("pop2piano", "onnxruntime", 1, "xfailed", "onnxruntime: cannot export pop2piano: checkpoint: no"),
              ("pop2piano", "openvino", 1, "xfailed", "openvino: cannot export pop2piano: checkpoint: no"),
              ("t5", "cpu", 1, "xfailed", "cpu: cannot export t5: checkpoint: AutoModelForSeq2SeqLM: broken"),
@@ -162,3 +162,35 @@ def test_a_crashed_or_timed_out_item_marks_its_type_for_one_more_try(script, tmp
     assert rows["qwen2"].status["built"] == "pass" and rows["opt"].status["built"] == "fail"  # a hang is no build
     assert script.top_reasons(list(rows.values()), "openvino") == [
         ("worker 'gwN' crashed while running <item>", 1)]
+
+
+INTERNAL = """INTERNALERROR>   File "/x/registry.py", line 180, in _default_config_dict
+INTERNALERROR>     raise StrictDataclassClassValidationError(validator=validator.__name__, cause=e) from e
+INTERNALERROR> huggingface_hub.errors.StrictDataclassClassValidationError: Class validation error:
+INTERNALERROR>     ValueError: hidden_size_per_layer_input must be 0, got 256
+"""
+
+
+def test_a_broken_runs_line_and_its_row(script, tmp_path):
+    assert script.error_line(INTERNAL) == "ValueError: hidden_size_per_layer_input must be 0, got 256"
+    usage = "ERROR: --ipfs-models: unknown model 'nope'"
+    assert script.error_line(f"collected 0 items\n{usage}\n") == usage
+    db = tmp_path / "g.duckdb"
+    Path(f"{db}.errors.jsonl").write_text(
+        '{"model": "gemma4_assistant", "rc": 3, "reason": "ValueError: x", "hw": ["cpu", "openvino"]}\n'
+        '{"model": "llama", "rc": 3, "reason": "old", "hw": ["cpu"]}\n', encoding="utf-8")
+    (row,) = script.error_rows(db, {"gemma4_assistant": "causal"}, have={"llama"})  # llama has results since
+    assert row.status == {"built": "fail", "cpu": "fail", "onnxruntime": "-", "openvino": "fail"}
+    assert row.reasons["built"] == "pytest exited 3: ValueError: x"
+
+
+@pytest.mark.slow
+def test_a_type_that_breaks_its_run_is_run_alone_and_the_others_still_run(script, tmp_path, monkeypatch):
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    db = tmp_path / "g.duckdb"
+    args = script.parse(["--hw", "cpu", "--batch-sizes", "1", "-n", "0", "--db", str(db)])
+    assert script.run_chunk(args, ["gpt2", "no_such_model"], db, str(tmp_path)) == 4  # a usage error
+    lines = "\n".join(script.report(db, {"gpt2": "causal", "no_such_model": "causal"}))
+    assert "| causal | 2 | 1/2 (50 %) | 1/2 (50 %) | not run | not run |" in lines  # --hw cpu only
+    assert "pytest exited N: ERROR: --ipfs-models: unknown model 'no_such_model'" in lines
