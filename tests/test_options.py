@@ -90,7 +90,7 @@ def test_nothing_reads_an_ipfs_option_after_configure(pytester):
     result = pytester.runpytest_subprocess(
         "--ipfs-models=bert", "--ipfs-hw=cpu", "--ipfs-kinds=load", "--ipfs-require-accelerator",
         f"--ipfs-db={pytester.path / 'r.duckdb'}", f"--ipfs-report={pytester.path / 'r.md'}",
-        "--ipfs-db-timeout=3", "--ipfs-browser-timeout=9", "-p", "no:randomly")
+        "--ipfs-db-timeout=3", "--ipfs-browser-timeout=9", "--ipfs-compare=last", "-p", "no:randomly")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=1)
     assert json.loads((pytester.path / "read-after-configure.json").read_text()) == []

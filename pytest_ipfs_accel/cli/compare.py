@@ -46,16 +46,11 @@ def add_parser(sub) -> None:
 
 
 def _threshold(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    text = raw.strip().rstrip("%").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise CliError(f"--threshold: {raw!r} is not a percentage >= 0 (e.g. 10 or 10%)")
-    return value
+    """``--threshold`` with the converter ``--ipfs-fail-on-regression`` uses (same values, same words)."""
+    from pytest_ipfs_accel import settings
+    from pytest_ipfs_accel.cli.common import converted
+
+    return None if raw is None else converted("--threshold", settings.percent, raw)
 
 
 def _expectations(path: Path | None):

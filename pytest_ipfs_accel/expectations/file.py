@@ -207,12 +207,3 @@ def locate(raw: str, where: str, base: Path, root: Path) -> Path | None:
     if not path.is_file():
         raise ExpectationsError(f"{where}: {raw!r}: no file there (looked at {path}); create it or pass 'none'")
     return path
-
-
-def find(config: Any) -> Path | None:
-    """Deprecated: ``plugin.expectations.loaded(config)`` has the file read once at configure. Kept
-    only while ``plugin/gate.py`` still calls it (delete with that call)."""
-    from pytest_ipfs_accel.settings import given
-
-    found = given(config, "ipfs_expectations")
-    return locate(found.text, found.where, found.base, config.rootpath)

@@ -32,7 +32,3 @@ def token_parity(reference: list[list[int]], got: list[list[int]]) -> TokenParit
     if extra:
         return TokenParity(False, f"{max(extra)} more tokens than the reference's {steps}", steps, None)
     return TokenParity(True, f"all {steps} new tokens equal in {len(reference)} rows")
-
-
-#: Deprecated name of :func:`token_parity`, kept while ``runtime.generation`` calls it.
-compare_tokens = token_parity

@@ -43,11 +43,11 @@ _OPTIONS = (
                                     "this process may use; 1 is steadiest on a shared machine"),
     ("compare", "last|last:N|RUN_ID", "compare each benchmark item with the same model/platform/precision/"
                                       "batch size in stored runs of this machine: 'last' (newest finished run "
-                                      "with benchmark results), 'last:N' (the N newest, rounds pooled) or a run "
-                                      "id; median slowdown beyond the threshold plus a Mann-Whitney U test on "
-                                      "the raw rounds, the baseline runs' spread and the machine's load"),
-    ("fail-on-regression", "PCT", "fail the session (exit 6) when a benchmark median is more than PCT "
-                                  "percent slower than the baseline (e.g. 10, or 10 with a percent sign); implies "
+                                      "with benchmark results), 'last:N' (the N newest) or a run id; the fastest "
+                                      "round's slowdown beyond the threshold and the baseline runs' spread, a "
+                                      "Mann-Whitney U test, the machine's load and a reference workload"),
+    ("fail-on-regression", "PCT", "fail the session (exit 6) when a benchmark's fastest round is more "
+                                  "than PCT percent slower than the baseline (e.g. 10, or 10 with a percent sign); implies "
                                   "--ipfs-compare=last when that is not given"),
 )
 

@@ -40,6 +40,7 @@ class ControllerPlugin:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.registry = Registry()
+        self.model_scheduling = wants_model_scheduling(config)  # resolved once, at configure
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
@@ -56,7 +57,7 @@ class ControllerPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
-        if not wants_model_scheduling(config):
+        if not self.model_scheduling:
             return None
         from pytest_ipfs_accel.plugin.scheduler import ModelScheduling
 

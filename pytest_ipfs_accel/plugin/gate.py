@@ -174,16 +174,11 @@ def _option_name(config: pytest.Config, ref: str) -> str:
 
 
 def _expectations(config: pytest.Config) -> Any:
-    """The expectations file's rules (for per-item ``max_slowdown``), or None."""
-    try:
-        from pytest_ipfs_accel.expectations.file import ExpectationsError, find, load
-    except ImportError:
-        return None
-    try:
-        path = find(config)
-        return load(path) if path is not None else None
-    except ExpectationsError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    """The expectations file's rules (for per-item ``max_slowdown``), read once at configure; or None."""
+    from pytest_ipfs_accel.plugin.expectations import loaded
+
+    found = loaded(config)
+    return found if found.rules else None
 
 
 def register(config: pytest.Config, recorder: Any = None) -> Comparator | None:

@@ -104,17 +104,17 @@ def assert_greedy_parity(model: checks.ModelRef, platform: str, batch_size: int,
                          new_tokens: int, artifacts: Any = None) -> None:
     """Greedy ids equal the reference for every row and step; first-step logits within tolerance."""
     __tracebackhide__ = True
-    from pytest_ipfs_accel.generation.parity import compare_tokens
+    from pytest_ipfs_accel.generation.parity import token_parity
 
     generator = _generator(model, platform, artifacts)
     feed = prompt(model, batch_size, prompt_tokens, new_tokens)
     expected = reference(model, feed)
     got = _run(generator, model, platform, feed, logits=True)
-    tokens = compare_tokens(expected.tokens, got.tokens)
+    tokens = token_parity(expected.tokens, got.tokens)
     if not tokens.ok:
         checks._mismatch(f"{platform}: greedy tokens differ from torch cpu fp32: {tokens.detail}", tokens)
     if got.first_logits is not None and expected.first_logits is not None:
-        checks.compare([expected.first_logits], [got.first_logits], generator.info["runtime"], "fp32")
+        checks.assert_parity([expected.first_logits], [got.first_logits], generator.info["runtime"], "fp32")
 
 
 def benchmark(request: Any, model: checks.ModelRef, platform: str, batch_size: int, prompt_tokens: int,

@@ -99,9 +99,7 @@ def test_empty_outputs_pass() -> None:
 def test_the_old_names_still_work_for_files_emitted_before_the_rename() -> None:
     """Emitted test files call ``checks.compare`` and skill files import ``parity.compare`` (README:
     "emitted files need nothing but the installed plugin"); the new names say what they do."""
-    from pytest_ipfs_accel.generation import parity as token_parity_module
     from pytest_ipfs_accel.runtime import checks, parity
 
     assert parity.compare is parity.within_tolerance
     assert checks.compare is checks.assert_parity
-    assert token_parity_module.compare_tokens is token_parity_module.token_parity
