@@ -65,13 +65,15 @@ _DETAIL = ("No conversion rule found for operations:",)
 
 
 def one_line(exc: BaseException) -> str:
-    """The first non-blank line of ``exc``, plus the line that names the cause where the first does not:
-    the unconverted ops of an OpenVINO ``OpConversionFailure``, the error under ``Exception:`` of a
-    TorchScript tracing failure (bounded)."""
+    """The first non-blank line of ``exc``, with the line that names the cause where the first does not:
+    the unconverted ops of an OpenVINO ``OpConversionFailure`` (instead of its ``Check 'false' failed
+    at <source file>`` line), the error under ``Exception:`` of a TorchScript tracing failure (bounded)."""
     lines = [ln.strip(" -") for ln in str(exc).splitlines() if ln.strip(" -")]
     if not lines:
         return ""
     detail = next((ln for ln in lines[1:] if ln.startswith(_DETAIL)), None)
+    if detail is not None and lines[0].startswith("Check '"):
+        return detail[:300]
     if detail is None and "Exception:" in lines[1:-1]:
         detail = lines[lines.index("Exception:", 1) + 1]
     return (f"{lines[0]} {detail}" if detail else lines[0])[:300]
