@@ -67,6 +67,10 @@ def _past_shapes(model: Any) -> list[tuple[int, ...]]:
     cache = getattr(out, "past_key_values", None)
     if cache is None or not hasattr(cache, "layers"):
         raise GenerationError("export", f"{type(model).__name__} returns no DynamicCache to make stateful")
+    other = sorted({type(layer).__name__ for layer in cache.layers if not hasattr(layer, "keys")})
+    if other:  # mamba-style state: nothing to trace as past keys and values
+        raise GenerationError("export", f"{type(model).__name__} keeps {', '.join(other)} state in its cache: "
+                                        "the stateful export here carries key/value caches only")
     return [tuple(t.shape) for layer in cache.layers for t in (layer.keys, layer.values)]
 
 

@@ -35,3 +35,16 @@ def test_unconverted_ops_and_tracing_errors_are_named_on_the_one_line():
 def test_a_plain_error_keeps_its_first_line():
     assert one_line(ValueError("first\nsecond")) == "first" and one_line(ValueError("")) == ""
     assert len(one_line(ValueError("x" * 999))) == 300
+
+
+@pytest.mark.slow  # imports torch and transformers
+def test_a_state_space_cache_is_named_before_any_tracing():
+    pytest.importorskip("openvino")
+    transformers = pytest.importorskip("transformers")
+    from pytest_ipfs_accel.generation import openvino_loop
+    from pytest_ipfs_accel.generation.result import GenerationError
+
+    config = transformers.MambaConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, state_size=4, expand=2)
+    with pytest.raises(GenerationError, match="export: MambaForCausalLM keeps LinearAttentionLayer state in its "
+                                              "cache: the stateful export here carries key/value caches only"):
+        openvino_loop.convert(transformers.MambaForCausalLM(config).eval())
