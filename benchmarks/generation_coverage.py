@@ -92,6 +92,9 @@ def generative_types(models: str) -> dict[str, str]:
     from pytest_ipfs_accel.generation.architectures import FAMILIES, families
 
     table = families()
+    if not table:
+        raise SystemExit(f"generation_coverage.py: transformers is not installed for {sys.executable} "
+                         "(activate the environment that has pytest-ipfs-accel)")
     if models == "generative":
         return dict(table)
     if models.startswith("family:"):

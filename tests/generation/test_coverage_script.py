@@ -51,6 +51,14 @@ def test_selections_and_their_errors(script):
         script.generative_types("llama,vit")
 
 
+def test_a_python_without_transformers_is_named(script, monkeypatch):
+    from pytest_ipfs_accel.generation import architectures
+
+    monkeypatch.setattr(architectures, "families", dict)  # what families() gives where transformers is absent
+    with pytest.raises(SystemExit, match="transformers is not installed for .*python"):
+        script.generative_types("generative")
+
+
 def test_each_chunk_is_one_generate_run_with_a_limit_per_item(script):
     args = script.parse(["--timeout", "77", "--batch-sizes", "1", "-n", "1"])
     cmd = script.chunk_cmd(args, ["llama", "t5"], Path("/tmp/g.duckdb"), "/tmp/w")
