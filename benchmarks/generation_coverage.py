@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 COLUMNS = ("built", "cpu", "onnxruntime", "openvino")
 HEADERS = {"built": "built", "cpu": "torch cpu", "onnxruntime": "onnxruntime", "openvino": "openvino"}
 TOP = 3
-_ARCH = re.compile(r"\b[A-Z][A-Za-z0-9_]*(?:For[A-Z]\w*|LMHeadModel)\b")
+_ARCH = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*(?:For[A-Z]\w*|LMHeadModel|GenerationDecoder)\b")
 _NUMBER = re.compile(r"\b\d+\b|(?<=\bgw)\d+")  # and xdist worker ids
 _BUILD_STEP = re.compile(r"cannot export \S+: checkpoint: ")
 _ITEM = re.compile(r"'[^'\s]+::[^'\s]+'")

@@ -202,3 +202,11 @@ def test_a_type_that_breaks_its_run_is_run_alone_and_the_others_still_run(script
     lines = "\n".join(script.report(db, {"gpt2": "causal", "no_such_model": "causal"}))
     assert "| causal | 2 | 1/2 (50 %) | 1/2 (50 %) | not run | not run |" in lines  # --hw cpu only
     assert "pytest exited N: ERROR: --ipfs-models: unknown model 'no_such_model'" in lines
+
+
+def test_reasons_group_over_class_names_and_numbers(script):
+    keys = {script.reason_key(f"onnxruntime: cannot export {m}: export: onnxruntime-genai builder: The {a} model is "
+                              "not currently supported") for m, a in
+            [("xlstm", "xLSTMForCausalLM"), ("gpt2", "GPT2LMHeadModel"), ("bert-generation", "BertGenerationDecoder")]}
+    assert keys == {"cannot export: export: onnxruntime-genai builder: The <Arch> model is not currently supported"}
+    assert script.reason_key("a (7) must match b (4)") == script.reason_key("a (16) must match b (33)")
