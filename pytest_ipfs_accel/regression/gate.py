@@ -18,7 +18,9 @@ Per item (matched on model, platform, precision, batch size) the verdict, in thi
   ``ipfs_max_slowdown`` marker, then by ``max_slowdown`` in the expectations file); a median that
   moved while the fastest round did not is noted, not judged;
 * ``slower (noise)``: slower, but not beyond the baseline runs' own spread (``gate_noise.spread``:
-  the noise between runs of unchanged code), or a one-sided Mann-Whitney U test cannot tell the
+  the noise between runs of unchanged code), or the median is within the threshold of the baseline
+  runs' best median (slower code moves the whole distribution; a fastest round that alone moved is
+  a disturbed run -- seen with another process on the sibling vCPU), or a one-sided Mann-Whitney U test cannot tell the
   fastest quarter of the rounds from that of the baseline run with the least fastest round
   (p >= :data:`ALPHA`);
 * ``inconclusive: machine busy``: slower beyond both, but the machine was slower (a fixed reference
@@ -264,6 +266,10 @@ def _verdict(stats: dict[str, Any], base: dict[str, Any], change: float, thresho
     noise = base.get("spread") or 0.0
     if change <= noise:
         return "slower (noise)", f"within the baseline runs' spread (+{noise * 100:.1f}%)", None
+    median_change = _median_over_floor(stats, base)
+    if median_change is not None and median_change <= threshold:
+        return "slower (noise)", (f"the median is {median_change * 100:+.1f}% from the baseline runs' best median: "
+                                  "slower code moves both"), None
     busy = gate_noise.reference_slower(stats, base.get("reference_s")) or \
         gate_noise.busy_reason(stats, cores, base.get("cv"))
     if busy:
@@ -273,6 +279,12 @@ def _verdict(stats: dict[str, Any], base: dict[str, Any], change: float, thresho
     if p is not None and p >= ALPHA:
         return "slower (noise)", f"Mann-Whitney p={p:.2g}", p
     return "regression", "", p
+
+
+def _median_over_floor(stats: dict[str, Any], base: dict[str, Any]) -> float | None:
+    """The median's change against the least of the baseline runs' medians (None: not known)."""
+    medians = [m for m in base.get("medians") or () if m and m > 0]
+    return float(stats["median_s"]) / min(medians) - 1.0 if medians else None
 
 
 def _median_note(stats: dict[str, Any], base: dict[str, Any], threshold: float) -> str:
