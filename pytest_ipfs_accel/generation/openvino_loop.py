@@ -14,6 +14,7 @@ the total is our clock around ``generate``. The pipeline does not expose logits.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -23,6 +24,13 @@ from pytest_ipfs_accel.generation.result import (Generation, GenerationError, Ge
                                                  one_line)
 
 COPIED = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
+
+#: Our pipeline properties, saved beside the IR (a model with sliding-window layers needs the SDPA backend).
+PROPERTIES = "ipfs_accel_pipeline.json"
+
+#: The pipeline's default (PagedAttention) backend ignores the sliding-window mask of the stateful IR:
+#: measured, mistral with a window of 4 gave full-attention tokens. The SDPA backend runs the IR as built.
+SLIDING = {"ATTENTION_BACKEND": "SDPA"}
 
 
 def require_package():
@@ -35,9 +43,16 @@ def require_package():
 
 
 def _cache_wrapper(model: Any, layers: int):
-    """A module: (input_ids, attention_mask, position_ids, *flat past) -> (logits, *flat present)."""
+    """A module: (input_ids, attention_mask, position_ids, *flat past) -> (logits, *flat present).
+
+    Every layer's cache is a full ``DynamicLayer``, sliding-window layers too: the present then holds
+    every token seen, and the model's sliding-window mask (built from the config's window and the
+    positions) hides the old ones. A ``DynamicSlidingWindowLayer`` would cut the present to the window
+    and mask by a token count that tracing freezes to the example's.
+    """
     import torch
     from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
 
     class WithFlatCache(torch.nn.Module):
         def __init__(self) -> None:
@@ -46,6 +61,7 @@ def _cache_wrapper(model: Any, layers: int):
 
         def forward(self, input_ids, attention_mask, position_ids, *past):
             cache = DynamicCache(config=self.model.config)
+            cache.layers[:layers] = [DynamicLayer() for _ in range(layers)]  # sliding layers too: see the docstring
             for i, layer in enumerate(cache.layers[:layers]):
                 layer.device = past[2 * i].device
                 layer.keys, layer.values, layer.is_initialized = past[2 * i], past[2 * i + 1], True
@@ -72,6 +88,16 @@ def _past_shapes(model: Any) -> list[tuple[int, ...]]:
         raise GenerationError("export", f"{type(model).__name__} keeps {', '.join(other)} state in its cache: "
                                         "the stateful export here carries key/value caches only")
     return [tuple(t.shape) for layer in cache.layers for t in (layer.keys, layer.values)]
+
+
+def has_sliding_layers(model: Any) -> bool:
+    """Whether the model's cache (from its config) has sliding-window layers."""
+    from transformers import DynamicCache
+
+    try:
+        return any(getattr(layer, "is_sliding", False) for layer in DynamicCache(config=model.config).layers)
+    except Exception:  # noqa: BLE001 - a config DynamicCache cannot read has no layer types to look at
+        return False
 
 
 def convert(model: Any) -> Any:
@@ -151,6 +177,7 @@ def build(model: Any, checkpoint: Path, target: Path) -> None:
     for name in COPIED:
         if (checkpoint / name).is_file():
             shutil.copy2(checkpoint / name, target / name)
+    (target / PROPERTIES).write_text(json.dumps(SLIDING if has_sliding_layers(model) else {}))
 
 
 def folder_for(model: Any, checkpoint: Path, checkpoint_key: str, artifacts: Any) -> Path:
@@ -158,7 +185,7 @@ def folder_for(model: Any, checkpoint: Path, checkpoint_key: str, artifacts: Any
 
     from pytest_ipfs_accel.generation.checkpoint import cached_folder
 
-    key = [checkpoint_key, "openvino-genai", version("openvino"), version("openvino-tokenizers"), "stateful-v1"]
+    key = [checkpoint_key, "openvino-genai", version("openvino"), version("openvino-tokenizers"), "stateful-v2"]
     return cached_folder(artifacts, "ov_genai", key, lambda target: build(model, checkpoint, target))
 
 
@@ -169,12 +196,15 @@ class OpenVINOGenerator:
 
     def __init__(self, folder: Path, device: str) -> None:
         genai = require_package()
+        properties = json.loads((folder / PROPERTIES).read_text()) if (folder / PROPERTIES).is_file() else {}
         try:
-            self.pipe = genai.LLMPipeline(str(folder), device, INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32")
+            self.pipe = genai.LLMPipeline(str(folder), device, INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32",
+                                          **properties)
         except Exception as exc:  # noqa: BLE001
             raise GenerationError("compile", f"LLMPipeline: {type(exc).__name__}: {one_line(exc)}") from None
         self.genai = genai
-        self.info = {"runtime": "openvino", "device": device, "loop": "openvino-genai LLMPipeline"}
+        self.info = {"runtime": "openvino", "device": device, "loop": "openvino-genai LLMPipeline",
+                     **{k.lower(): v for k, v in properties.items()}}
 
     def generate(self, prompt: Prompt, logits: bool = False) -> Generation:
         import numpy as np
