@@ -45,14 +45,14 @@ def require_package():
 def _cache_wrapper(model: Any, layers: int):
     """A module: (input_ids, attention_mask, position_ids, *flat past) -> (logits, *flat present).
 
-    Every layer's cache is a full ``DynamicLayer``, sliding-window layers too: the present then holds
+    A sliding-window layer's cache is a full ``DynamicLayer`` here: the present then holds
     every token seen, and the model's sliding-window mask (built from the config's window and the
     positions) hides the old ones. A ``DynamicSlidingWindowLayer`` would cut the present to the window
     and mask by a token count that tracing freezes to the example's.
     """
     import torch
     from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
+    from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
     class WithFlatCache(torch.nn.Module):
         def __init__(self) -> None:
@@ -61,7 +61,8 @@ def _cache_wrapper(model: Any, layers: int):
 
         def forward(self, input_ids, attention_mask, position_ids, *past):
             cache = DynamicCache(config=self.model.config)
-            cache.layers[:layers] = [DynamicLayer() for _ in range(layers)]  # sliding layers too: see the docstring
+            cache.layers[:layers] = [DynamicLayer() if type(layer) is DynamicSlidingWindowLayer else layer
+                                     for layer in cache.layers[:layers]]  # see the docstring
             for i, layer in enumerate(cache.layers[:layers]):
                 layer.device = past[2 * i].device
                 layer.keys, layer.values, layer.is_initialized = past[2 * i], past[2 * i + 1], True
