@@ -175,9 +175,28 @@ def infer_modality(config: dict[str, Any], model_type: str = "") -> str:
 
 
 def _default_config_dict(model_type: str) -> dict[str, Any]:
+    """The default config as a dict; when transformers cannot build it (gemma4_assistant's own defaults
+    fail its validation), the config class's declared defaults: naming a model must not crash the run,
+    building it fails its items with the real reason."""
     from transformers import AutoConfig
 
-    return AutoConfig.for_model(model_type).to_dict()
+    try:
+        return AutoConfig.for_model(model_type).to_dict()
+    except Exception:  # noqa: BLE001 - any config error is the model's, reported when it is built
+        return _declared_defaults(model_type)
+
+
+def _declared_defaults(model_type: str) -> dict[str, Any]:
+    """The config class's field defaults (dataclass configs), else an empty dict."""
+    import dataclasses
+
+    from transformers import CONFIG_MAPPING
+
+    try:
+        fields = dataclasses.fields(CONFIG_MAPPING[model_type])
+    except (KeyError, TypeError):  # not a dataclass config
+        return {}
+    return {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
 
 
 def _key_spec(name: str, trust_remote_code: bool) -> ModelSpec:
