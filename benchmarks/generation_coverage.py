@@ -129,10 +129,10 @@ class Row:
 
 def reason_key(message: str) -> str:
     """A reason without model, class names and numbers, so equal causes group."""
-    from pytest_ipfs_accel.report.coverage import _reason_key
+    from pytest_ipfs_accel.report import coverage
 
     text = _FAMILY.sub("<family> models: ", _CLASS.sub("<class>", _ITEM.sub("<item>", message)))
-    return _NUMBER.sub("N", _reason_key(_ARCH.sub("<Arch>", text)))  # before its cut at a fixed length
+    return _NUMBER.sub("N", coverage.reason_key(_ARCH.sub("<Arch>", text)))  # before its cut at a fixed length
 
 
 def _is_build_failure(message: str) -> bool:
@@ -142,7 +142,7 @@ def _is_build_failure(message: str) -> bool:
 def read_rows(con: Any, types: dict[str, str]) -> list[Row]:
     """Rows of the store's ``generate`` results (each item's newest), over all its runs."""
     from pytest_ipfs_accel.models.registry import normalize
-    from pytest_ipfs_accel.report.coverage import _RANK, _STATUS, _package
+    from pytest_ipfs_accel.report.coverage import merge_outcome
 
     found = con.execute(f"SELECT * FROM ({NEWEST}) ORDER BY model").fetchall()
     named = {normalize(t): t for t in types}  # results carry the test name: blip-2 -> blip_2
@@ -152,12 +152,7 @@ def read_rows(con: Any, types: dict[str, str]) -> list[Row]:
             continue
         model = named.get(model, model)
         row = by_model.setdefault(model, Row(model, types.get(model, "other")))
-        row.package = row.package or _package(message)
-        status = _STATUS.get(outcome, "fail")
-        if _RANK[status] > _RANK[row.status[platform]]:
-            row.status[platform] = status
-            if status != "pass":
-                row.reasons[platform] = message.strip().splitlines()[0][:300] if message.strip() else outcome
+        merge_outcome(row, platform, outcome, message)
     for row in by_model.values():
         cpu, why = row.status["cpu"], row.reasons.get("cpu", "")
         broke = cpu in ("fail", "xfail") and (_is_build_failure(why) or any(m in why for m in UNFINISHED))

@@ -46,15 +46,27 @@ def _column(kind: str, platform: str) -> str | None:
     return None
 
 
-def _package(message: str) -> str | None:
+def needed_package(message: str) -> str | None:
+    """The package a result's message says is missing (``PACKAGE_MARK``), else None."""
     if PACKAGE_MARK not in message:
         return None
     return message.split(PACKAGE_MARK, 1)[1].split()[0].strip("(),.;")
 
 
-_RANK = {"fail": 3, "xfail": 2, "skip": 1, "pass": 0, "-": -1}
-_STATUS = {"passed": "pass", "failed": "fail", "error": "fail", "xpassed": "fail",
-           "skipped": "skip", "xfailed": "xfail"}
+#: A cell's status from a pytest outcome, and which status wins when several results fill one cell.
+STATUS = {"passed": "pass", "failed": "fail", "error": "fail", "xpassed": "fail", "skipped": "skip", "xfailed": "xfail"}
+RANK = {"fail": 3, "xfail": 2, "skip": 1, "pass": 0, "-": -1}
+
+
+def merge_outcome(row: Any, column: str, outcome: str, message: str) -> None:
+    """Fold one result into ``row`` (``.status``, ``.reasons``, ``.package``): the worst status of the
+    column wins and keeps its message's first line as the reason."""
+    row.package = row.package or needed_package(message)
+    status = STATUS.get(outcome, "fail")
+    if RANK[status] > RANK[row.status[column]]:
+        row.status[column] = status
+        if status != "pass":
+            row.reasons[column] = message.strip().splitlines()[0][:300] if message.strip() else outcome
 
 
 def rows(con: Any, run_ids: list[str]) -> list[Row]:
@@ -74,13 +86,8 @@ def rows(con: Any, run_ids: list[str]) -> list[Row]:
         if col is None:
             continue
         row = by_model.setdefault(model, Row(model))
-        row.package = row.package or _package(message)
         row.built_at_some_level |= col == "forward" and FORWARD_STAGE in message
-        status = _STATUS.get(outcome, "fail")
-        if _RANK[status] > _RANK[row.status[col]]:
-            row.status[col] = status
-            if status != "pass":
-                row.reasons[col] = message.strip().splitlines()[0][:300] if message.strip() else outcome
+        merge_outcome(row, col, outcome, message)
     for row in by_model.values():
         fwd = row.status["forward"]
         built = fwd == "pass" or (fwd == "fail" and row.built_at_some_level)
@@ -110,7 +117,7 @@ _EXPORT_PREFIX = re.compile(r"^[\w:.-]+: cannot export \S+: ")
 _MODEL_PREFIX = re.compile(r"^(?:Failed: )?model '[^']*'(?: \(model_type '[^']*'\))?:? ")
 
 
-def _reason_key(reason: str) -> str:
+def reason_key(reason: str) -> str:
     """A failure reason without the model name (and only its first level), so equal causes group."""
     text = _EXPORT_PREFIX.sub("cannot export: ", _MODEL_PREFIX.sub("", reason))
     return re.sub(r"/tmp/\S+", "<tmp>", text.split("; [", 1)[0])[:120]
@@ -121,7 +128,7 @@ def summarize(found: list[Row]) -> Summary:
     packages = Counter(r.package for r in found if r.package)
     passed = {c: sum(1 for r in found if r.status[c] == "pass" and not r.package) for c in COLUMNS}
     reasons = Counter(  # export xfails count too; a runtime column only where the forward itself passed
-        f"{HEADERS[c]}: {_reason_key(r.reasons[c])}"
+        f"{HEADERS[c]}: {reason_key(r.reasons[c])}"
         for r in found if not r.package for c in COLUMNS[1:]
         if r.status[c] in ("fail", "xfail") and c in r.reasons and (c == "forward" or r.status["forward"] == "pass")
     )
