@@ -46,28 +46,7 @@ def fastest_s(rounds: int = ROUNDS) -> float:
     return best
 
 
-def around(before: float, after: float, interleaved: float | None = None) -> float:
-    """One figure for the reference of an item: the fastest of the rounds interleaved with the item's
-    rounds when there were any (the same time window as the item's fastest round); else the slower of
-    the fastest rounds before and after, so that a machine slowed during either half is seen."""
-    return interleaved if interleaved is not None else max(before, after)
-
-
-class Interleaved:
-    """A ``setup`` for pytest-benchmark's ``pedantic``: before each timed round, one untimed-for-the-
-    item, timed-for-us call of :func:`workload`; :attr:`fastest_s` is the fastest (None before any).
-
-    Interleaving samples the machine over the whole timing, as the item's rounds do: measured on
-    this VM, 20 consecutive reference rounds before and after an item were bimodal across processes
-    (~0.40 or ~0.60 ms) while the item was not, so a before/after reference falsely called a quiet
-    machine slower; interleaved, the two fastest rounds share their window."""
-
-    def __init__(self) -> None:
-        self.fastest_s: float | None = None
-
-    def __call__(self) -> None:
-        clock = time.perf_counter
-        start = clock()
-        workload()
-        took = clock() - start
-        self.fastest_s = took if self.fastest_s is None else min(self.fastest_s, took)
+def around(before: float, after: float) -> float:
+    """One figure for the reference timed before and after an item: the slower of the two fastest
+    rounds, so that a machine slowed during either half is seen."""
+    return max(before, after)

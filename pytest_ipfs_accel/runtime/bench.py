@@ -66,10 +66,9 @@ def _settings(config) -> TimingSettings:
     return config.stash.get(TIMING, None) or TimingSettings()
 
 
-def _time(benchmark, request, runner, inputs, setup=None) -> None:
-    """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup`` (``setup`` runs, untimed, before each
-    round: the interleaved reference workload), or pytest-benchmark's calibration with at least the
-    gate's minimum of rounds."""
+def _time(benchmark, request, runner, inputs) -> None:
+    """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup``, or pytest-benchmark's calibration
+    with at least the gate's minimum of rounds."""
     from pytest_ipfs_accel.regression.noise import MIN_ROUNDS
 
     chosen = _settings(request.config)
@@ -79,7 +78,7 @@ def _time(benchmark, request, runner, inputs, setup=None) -> None:
         benchmark(runner, inputs)
     else:
         benchmark.pedantic(runner, args=(inputs,), rounds=chosen.rounds, warmup_rounds=chosen.warmup or 0,
-                           iterations=1, setup=setup)
+                           iterations=1)
 
 
 def fixture_info(benchmark) -> FixtureInfo:
@@ -123,13 +122,11 @@ def fixture_record(benchmark) -> BenchmarkRecord | None:
 
 class Surroundings:
     """What is sampled around timed rounds (inside the device lock): load, other processes' CPU and the
-    fixed reference workload (``host.reference``) before and after, and interleaved with the rounds
-    when the timing takes a ``setup`` (``around.interleaved``). ``with Surroundings() as around:``"""
+    fixed reference workload (``host.reference``) before and after. ``with Surroundings() as around:``"""
 
     def __enter__(self) -> Surroundings:
         from pytest_ipfs_accel.host import load, reference
 
-        self.interleaved = reference.Interleaved()
         self.reference_before = reference.fastest_s()
         self.before = load.sample()  # after the reference: other_cpu_s covers the rounds alone
         return self
@@ -149,8 +146,7 @@ class Surroundings:
         return {"max_slowdown": marker_slowdown(request.node), "threads": threads, "load_before": self.before.load1,
                 "load_after": self.after.load1, "other_cpu_s": load.other_cpu_s(self.before, self.after),
                 "lock_wait_s": float(waited) if isinstance(waited, (int, float)) else None,
-                "reference_s": reference.around(self.reference_before, self.reference_after,
-                                                self.interleaved.fastest_s),
+                "reference_s": reference.around(self.reference_before, self.reference_after),
                 "peak_rss_mb": peak_rss_mb()}
 
 
@@ -217,7 +213,7 @@ def _timed(benchmark, request, model: checks.ModelRef, platform: str, precision:
             torch.cuda.reset_peak_memory_stats()
         benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
         with Surroundings() as around:
-            _time(benchmark, request, call, inputs, around.interleaved)
+            _time(benchmark, request, call, inputs)
     values = timing(benchmark, batch_size)
     if values is None:
         return None
