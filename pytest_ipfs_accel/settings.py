@@ -111,12 +111,18 @@ def choices(values: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...
     return tuple(dict.fromkeys(values))
 
 
+def _decimal(raw: Any) -> int | None:
+    """``raw`` as a plain decimal integer (digits only, at most 30), else None."""
+    text = str(raw).strip()
+    return int(text) if re.fullmatch(r"\d{1,30}", text) else None
+
+
 def integer(raw: str, minimum: int, maximum: int) -> int:
     """A decimal integer in ``minimum..maximum``; else OptionValueError saying the range."""
-    text = str(raw).strip()
-    if not re.fullmatch(r"\d{1,30}", text) or not minimum <= int(text) <= maximum:
+    value = _decimal(raw)
+    if value is None or not minimum <= value <= maximum:
         raise OptionValueError(f"{raw!r} is not an integer from {minimum} to {maximum}.")
-    return int(text)
+    return value
 
 
 def seed(raw: str) -> int:
@@ -228,10 +234,10 @@ def browser_timeout(raw: str) -> float:
 
 def count(raw: str, minimum: int) -> int:
     """A decimal integer >= ``minimum`` (benchmark rounds, warmup, threads); else OptionValueError."""
-    text = str(raw).strip()
-    if not re.fullmatch(r"\d{1,30}", text) or int(text) < minimum:
+    value = _decimal(raw)
+    if value is None or value < minimum:
         raise OptionValueError(f"{raw!r} is not an integer >= {minimum}.")
-    return int(text)
+    return value
 
 
 def threads(raw: str) -> int | None:

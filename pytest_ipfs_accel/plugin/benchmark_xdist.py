@@ -20,12 +20,15 @@ never overlap a timing on that device (and run in parallel otherwise).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_ipfs_accel.host.devicelock import device_lock, hold_shared, release_held
 from pytest_ipfs_accel.plugin import wire
-from pytest_ipfs_accel.runtime.record import BenchmarkRecord
+
+if TYPE_CHECKING:  # annotations only: the records load when one arrives (as in plugin.wire)
+    from pytest_ipfs_accel.runtime.record import BenchmarkRecord
 
 
 # -- pytest-benchmark on workers -------------------------------------------------------------------
