@@ -46,7 +46,7 @@ import json
 import math
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from pytest_ipfs_accel.regression import noise as gate_noise
@@ -258,11 +258,13 @@ class Comparison:
         return self.status.startswith("inconclusive")
 
 
-def _verdict(stats: dict[str, Any], base: dict[str, Any], change: float, threshold: float,
+def _verdict(stats: dict[str, Any], base: dict[str, Any], shown: Comparison,
              cores: int | None) -> tuple[str, str, float | None]:
-    """(status, note, p) of an item that has a baseline and enough rounds (see the module docstring)."""
+    """(status, note, p) of an item that has a baseline and enough rounds (see the module docstring);
+    ``shown`` carries its figures (``change``: the fastest round's)."""
+    change, threshold = shown.change or 0.0, shown.threshold
     if change <= threshold:
-        return ("faster" if change < -threshold else "ok"), _median_note(stats, base, threshold), None
+        return ("faster" if change < -threshold else "ok"), _median_note(shown), None
     noise = base.get("spread") or 0.0
     if change <= noise:
         return "slower (noise)", f"within the baseline runs' spread (+{noise * 100:.1f}%)", None
@@ -287,12 +289,10 @@ def _median_over_floor(stats: dict[str, Any], base: dict[str, Any]) -> float | N
     return float(stats["median_s"]) / min(medians) - 1.0 if medians else None
 
 
-def _median_note(stats: dict[str, Any], base: dict[str, Any], threshold: float) -> str:
+def _median_note(shown: Comparison) -> str:
     """A word when the median moved beyond the threshold while the fastest round did not."""
-    if not base.get("median_s"):
-        return ""
-    change = float(stats["median_s"]) / base["median_s"] - 1.0
-    if change <= threshold:
+    change = shown.median_change
+    if change is None or change <= shown.threshold:
         return ""
     return (f"median {change * 100:+.1f}% but the fastest round is unchanged: more noise in this run, "
             "or only some rounds slower")
@@ -305,15 +305,14 @@ def compare_item(node_id: str, stats: dict[str, Any], base: dict[str, Any] | Non
     fastest = gate_noise.fastest_s(stats)
     if base is None or not base["median_s"] or base["median_s"] <= 0:
         return Comparison(node_id, key, None, median_s, threshold, None, "new", cv=cv, fastest_s=fastest)
-    base_fastest = base.get("fastest_s") or base["median_s"]
-    shown = {"cv": cv, "baseline_fastest_s": base_fastest, "fastest_s": fastest}
+    shown = Comparison(node_id, key, base["median_s"], median_s, threshold, None, "", cv=cv,
+                       baseline_fastest_s=base.get("fastest_s") or base["median_s"], fastest_s=fastest)
     few = gate_noise.too_few_rounds(stats) or gate_noise.too_few_rounds(
         {}, base.get("rounds_count"), base.get("timed_s"))
     if few:
-        return Comparison(node_id, key, base["median_s"], median_s, threshold, None, INCONCLUSIVE_ROUNDS, few, **shown)
-    change = (fastest or median_s) / base_fastest - 1.0
-    status, note, p = _verdict(stats, base, change, threshold, cores)
-    return Comparison(node_id, key, base["median_s"], median_s, threshold, p, status, note, **shown)
+        return replace(shown, status=INCONCLUSIVE_ROUNDS, note=few)
+    status, note, p = _verdict(stats, base, shown, cores)
+    return replace(shown, p_value=p, status=status, note=note)
 
 
 def compare(current: dict[str, dict[str, Any]], baseline: Baseline, percent: float | None,
