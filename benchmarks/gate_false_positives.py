@@ -171,9 +171,12 @@ def conditions(rows: list[dict], cores: int) -> str:
 
     other = [r["other_cpu_s"] / timed_s(r) for r in rows if r.get("other_cpu_s") is not None and timed_s(r)]
     cvs = [r["cv"] for r in rows if r.get("cv") is not None]
+    waits = [r["settle_s"] for r in rows if r.get("settle_s") is not None]
     fmt = (lambda xs, f: f"{min(xs):{f}}-{max(xs):{f}}" if xs else "n/a")  # noqa: E731
+    waited = f"{fmt(waits, '.1f')} s ({sum(w > 0.05 for w in waits)} of {len(waits)} items waited)" if waits else "n/a"
     return (f"threads {threads or '?'} on {cores} cores, load average {fmt(loads, '.1f')}, other processes "
-            f"{fmt(other, '.2f')} cores, cv {fmt(cvs, '.0%')} (median {statistics.median(cvs) if cvs else 0:.0%})")
+            f"{fmt(other, '.2f')} cores, cv {fmt(cvs, '.0%')} (median {statistics.median(cvs) if cvs else 0:.0%}), "
+            f"settle waits {waited}")
 
 
 def show(results: dict[str, dict], args: argparse.Namespace) -> None:

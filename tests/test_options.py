@@ -37,6 +37,7 @@ def test_browser_timeout_converter_refuses(raw):
     ("ipfs_browser_timeout = 0", "ini ipfs_browser_timeout: '0' is not a number of seconds between 0 and 86400"),
     ("ipfs_device_lock = everywhere", "ini ipfs_device_lock: 'everywhere' is not one of run, machine"),
     ("ipfs_benchmark_rounds = many", "ini ipfs_benchmark_rounds: 'many' is not an integer >= 1."),
+    ("ipfs_benchmark_settle = soon", "ini ipfs_benchmark_settle: 'soon' is not a number of seconds >= 0."),
     ("ipfs_fail_on_regression = ten", "ini ipfs_fail_on_regression: 'ten' is not a percentage >= 0"),
     ("ipfs_seed = -1", "ini ipfs_seed: '-1' is not an integer from 0 to 4294967295."),
     ("ipfs_report = r.pdf", "ini ipfs_report: r.pdf: cannot tell the report format"),

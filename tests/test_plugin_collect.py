@@ -162,7 +162,7 @@ def test_pytest_help_lists_every_ipfs_option(pytester):
     out = result.stdout.str()
     assert "pytest-ipfs-accel: models x hardware" in out
     for option in ("--ipfs-models", "--ipfs-hw", "--ipfs-fail-on-regression", "--ipfs-device-lock",
-                   "--ipfs-browser-timeout", "--ipfs-benchmark-threads", "--ipfs-emit-force"):
+                   "--ipfs-browser-timeout", "--ipfs-benchmark-threads", "--ipfs-benchmark-settle", "--ipfs-emit-force"):
         assert option in out, option
 
 

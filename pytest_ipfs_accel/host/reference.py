@@ -1,27 +1,45 @@
-"""A fixed reference workload timed beside each benchmark: is the machine slower, or the code?
+"""A fixed reference workload beside each benchmark: is the machine slower, or the code? And waiting
+until the machine runs at its usual speed before the rounds are timed.
 
-On a shared or virtual machine a whole process sometimes runs slower (another tenant on the same
-physical core, a lower clock, remote memory), with no load, steal or other-process CPU visible from
-inside. The regression gate cannot tell that from slower code by the item's own rounds. So the
-benchmark kind also times :func:`workload` -- the same pure-Python loop on every machine and in
-every release, independent of the code under test -- right before and after the item's rounds, in
-the same process under the same device lock, and stores the fastest round (``reference_s``). When
-that fixed workload ran clearly slower than in the baseline runs, the gate says the machine was
-slower (``inconclusive``) instead of calling the item a regression.
+On this project's 2-vCPU VM the whole machine runs slower in *episodes*: for 0.1-6 s at a time,
+about a quarter of the time, everything (the model's rounds, a pure-Python loop) takes +20-50 %,
+with no load, steal or other-process CPU visible from inside (a 60 s trace of 20-round blocks of
+tiny bert with the reference between them: of 1895 blocks slowed > 15 %, the reference was slowed
+in 1848). A benchmark whose ~0.2 s of rounds falls in an episode looks like a regression.
 
-Measured on this project's 2-vCPU VM: in 40 fresh processes a pure-Python loop's fastest round
-moved +29 … +60 % in the processes where the model's own fastest round moved +29 … +100 %. It is a
-coarse signal: before and after an item it is bimodal across processes there (about 0.40 or
-0.60 ms), so some quiet runs are called ``inconclusive``. It is never timed between the item's rounds:
-that slowed the rounds themselves (``benchmarks/benchmark_overhead.py`` 1.23-1.33 against 1.04).
+So the benchmark kind:
+
+* **settles** (:meth:`Settler.settle`) before its rounds: it times :func:`workload` (~10 ms) until it
+  runs within :data:`MARGIN` of the machine's usual speed (the ``floor``: the store's figure for
+  this machine, ``store.queries.reference_floor``, lowered to the fastest this process has seen;
+  without a floor nothing is waited for), for at
+  most the settle budget (``--ipfs-benchmark-settle``, default 10 s). Measured: 25 fresh processes
+  timing tiny bert after settling had their fastest round at 0.56-0.61 ms (waits 0-2.2 s); 25
+  without, 0.56-1.00 ms;
+* with ``benchmark.pedantic`` waits so before each of 4 batches of rounds (``runtime.bench``), so the
+  fastest round comes from a batch timed at the usual speed; times the reference again after the
+  rounds; records the seconds waited (``settle_s``) and, for the batch timed on the fastest
+  machine, the slower of the references right before and right after it (``reference_s``). The
+  gate says ``inconclusive: machine busy`` when ``reference_s`` is more than :data:`MARGIN` above
+  the baseline runs' median.
+
+It is never timed between an item's rounds: that slowed the rounds themselves
+(``benchmarks/benchmark_overhead.py`` 1.23-1.33 against 1.04). A wait that runs out lowers this
+process's expectation to what it saw (:class:`Settler`): a machine slower than the store remembers
+costs one budget per process, not one per item.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-#: Rounds per call of :func:`fastest_s` (about 0.5 ms each on a 2020s x86 core): ~10-20 ms per call.
+#: Rounds per call of :func:`fastest_s` (about 0.4 ms each on a 2020s x86 core): ~10-20 ms per call.
 ROUNDS = 20
+#: A process stops waiting for the machine once it has waited this many per-item budgets in all.
+TOTAL_BUDGETS = 6
+#: A reference this much slower than the floor is a slowed machine (the settle target and the gate's).
+MARGIN = 0.10
 
 
 def workload(n: int = 2000) -> int:
@@ -48,7 +66,67 @@ def fastest_s(rounds: int = ROUNDS) -> float:
     return best
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What :meth:`Settler.settle` saw: the reference's fastest round when it stopped and when it
+    started (before any wait), and the seconds waited."""
+
+    reference_s: float
+    waited_s: float
+    first_s: float
+
+
+@dataclass
+class Settler:
+    """This process's knowledge of the machine's usual reference time (one per process: :data:`SETTLER`).
+
+    ``best``: the fastest reference this process has timed; ``adopted``: what a wait that ran out
+    saw (the machine is slower now than the floor says): later items wait for that, until the
+    usual speed is back; ``spent``: seconds waited in all (no more waiting past
+    :data:`TOTAL_BUDGETS` budgets)."""
+
+    best: float | None = None
+    adopted: float | None = None
+    spent: float = 0.0
+
+    def usual(self, floor_s: float | None) -> float | None:
+        """The machine's usual reference time: the store's floor, or the fastest seen here when that is
+        faster; None without a floor (a first run, ``--ipfs-db=none``: nothing to wait for)."""
+        return None if not floor_s else min(floor_s, self.best or floor_s)
+
+    def settle(self, floor_s: float | None, budget_s: float) -> Settled:
+        """Time the reference (:func:`fastest_s`) until it runs within :data:`MARGIN` of :meth:`usual`
+        (or of what an earlier wait adopted), for at most ``budget_s`` seconds (no waiting once this
+        process waited :data:`TOTAL_BUDGETS` budgets in all)."""
+        started = time.perf_counter()
+        if self.spent >= TOTAL_BUDGETS * budget_s:
+            budget_s = 0.0
+        seen = first = float("inf")
+        while True:
+            reference_s = fastest_s()
+            first = reference_s if first == float("inf") else first
+            seen = min(seen, reference_s)
+            self.best = min(self.best or reference_s, reference_s)
+            usual = self.usual(floor_s) or reference_s
+            waited = time.perf_counter() - started
+            if reference_s <= usual * (1.0 + MARGIN):
+                self.adopted = None  # back to the usual speed
+                break
+            if self.adopted is not None and reference_s <= self.adopted * (1.0 + MARGIN):
+                break
+            if waited >= budget_s:
+                if budget_s > 0:
+                    self.adopted = seen
+                break
+        self.spent += waited
+        return Settled(reference_s, waited, first)
+
+
+#: The process's settler (the benchmark kinds call ``SETTLER.settle``).
+SETTLER = Settler()
+
+
 def around(before: float, after: float) -> float:
-    """One figure for the reference timed before and after an item: the slower of the two fastest
-    rounds, so that a machine slowed during either half is seen."""
+    """One figure for the reference timed before and after an item: the slower of the two, so that a
+    machine slowed during either half is seen."""
     return max(before, after)

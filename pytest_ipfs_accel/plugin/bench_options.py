@@ -13,6 +13,12 @@ is the physical cores this process may use (affinity and cgroup quota applied), 
 torch and ONNX Runtime pick by themselves on an idle machine; ``1`` times one core and is the
 steadiest on a shared machine.
 
+``--ipfs-benchmark-settle=SECONDS`` / ``ipfs_benchmark_settle``: before its rounds, each benchmark
+item waits (inside its device lock) until the machine runs a fixed reference workload at its usual
+speed, for at most this many seconds (default 10; 0 never waits): ``host.reference``. The usual
+speed is the store's figure for this machine (``store.queries.reference_floor``), read once at
+session start by the recorder (:func:`use_reference_floor`) and handed to xdist workers.
+
 ``--ipfs-compare=last|last:N|RUN_ID`` / ``ipfs_compare``, ``--ipfs-fail-on-regression=PCT`` /
 ``ipfs_fail_on_regression``, ``--ipfs-fail-on-inconclusive`` / ``ipfs_fail_on_inconclusive`` and
 ``--ipfs-compare-any-machine`` / ``ipfs_compare_any_machine``: see
@@ -21,13 +27,14 @@ steadiest on a shared machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from pytest_ipfs_accel import settings
 from pytest_ipfs_accel.plugin.options import given, once, read, register
-from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
+from pytest_ipfs_accel.plugin import wire
+from pytest_ipfs_accel.runtime.timing import DEFAULT_SETTLE_S, TIMING, TimingSettings
 
 DEFAULT_ROUNDS = 100
 DEFAULT_WARMUP = 1
@@ -41,6 +48,10 @@ _OPTIONS = (
     ("benchmark-threads", "N|auto", "threads every runtime times a benchmark with (torch, ONNX Runtime, "
                                     "OpenVINO), recorded with each result; auto (default): the physical cores "
                                     "this process may use; 1 is steadiest on a shared machine"),
+    ("benchmark-settle", "SECONDS", "before its rounds, each benchmark item waits at most this long for the "
+                                    "machine to run a fixed reference workload at its usual speed (a shared or "
+                                    f"virtual machine runs slower in episodes); default {DEFAULT_SETTLE_S:g}, 0: "
+                                    "never waits"),
     ("compare", "last|last:N|RUN_ID", "compare each benchmark item with the same model/platform/precision/"
                                       "batch size in stored runs of this machine: 'last' (newest finished run "
                                       "with benchmark results), 'last:N' (the N newest) or a run id; the fastest "
@@ -130,14 +141,28 @@ def _timing(config: pytest.Config) -> TimingSettings:
     if rounds is not None or warmup is not None:  # either one given: benchmark.pedantic with both
         rounds = DEFAULT_ROUNDS if rounds is None else rounds
         warmup = DEFAULT_WARMUP if warmup is None else warmup
-    return TimingSettings(rounds=rounds, warmup=warmup, threads=read(config, "ipfs_benchmark_threads",
-                                                                     settings.threads))
+    settle = read(config, "ipfs_benchmark_settle", _seconds)
+    floor = getattr(config, "workerinput", {}).get(wire.REFERENCE_FLOOR)  # the controller's, on a worker
+    return TimingSettings(rounds=rounds, warmup=warmup, threads=read(config, "ipfs_benchmark_threads", settings.threads),
+                          settle_s=DEFAULT_SETTLE_S if settle is None else settle,
+                          reference_floor_s=float(floor) if isinstance(floor, (int, float)) else None)
+
+
+def _seconds(raw: str) -> float | None:
+    return settings.seconds(raw) if raw else None
 
 
 def timing_settings(config: pytest.Config) -> TimingSettings:
     """The benchmark kind's settings, resolved once into ``config.stash[TIMING]`` (UsageError, exit 4,
     for bad values); ``rounds``/``warmup`` None: pytest-benchmark calibrates itself."""
     return once(config, TIMING, _timing)
+
+
+def use_reference_floor(config: pytest.Config, floor_s: float | None) -> None:
+    """The machine's usual reference-workload time, from the store (the recorder, at session start):
+    benchmark items settle towards it (and the controller hands it to xdist workers)."""
+    if floor_s is not None:
+        config.stash[TIMING] = replace(timing_settings(config), reference_floor_s=floor_s)
 
 
 def validate(config: pytest.Config) -> None:

@@ -15,6 +15,7 @@ import shlex
 import pytest
 
 from pytest_ipfs_accel.plugin import wire
+from pytest_ipfs_accel.plugin.bench_options import timing_settings
 from pytest_ipfs_accel.plugin.worker_registry import Registry
 
 
@@ -51,6 +52,7 @@ class ControllerPlugin:
         from pytest_ipfs_accel.host.devicelock import settings
 
         node.workerinput[wire.LOCK_RUN] = settings().run_id
+        node.workerinput[wire.REFERENCE_FLOOR] = timing_settings(self.config).reference_floor_s
         channel = node.gateway.newchannel()
         channel.setcallback(self.registry.receiver(node.gateway.id))
         node.workerinput[wire.CAPABILITY_CHANNEL] = channel

@@ -141,8 +141,8 @@ class Comparator:
         compared = sum(1 for c in self.results if c.status != "new")
         tr.write_sep("=", "ipfs-accel benchmark comparison")
         tr.write_line(f"baseline run {', '.join(self.baseline.run_ids)}: {compared} of {len(self.results)} "
-                      f"benchmark items compared by median, the baseline runs' spread, the machine's load and "
-                      f"Mann-Whitney U ({mode}): {gate_table.summary(self.results)}")
+                      "benchmark items compared by fastest round, the baseline runs' spread, the machine's speed "
+                      f"and load and Mann-Whitney U ({mode}): {gate_table.summary(self.results)}")
         if self.machine_changed:
             tr.write_line(f"machine changed: {'; '.join(self.machine_changed)} — not calling anything a "
                           "regression (--ipfs-compare-any-machine compares anyway)", yellow=True, bold=True)

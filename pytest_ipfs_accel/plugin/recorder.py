@@ -27,7 +27,9 @@ import pytest
 
 from pytest_ipfs_accel.markers import labels
 from pytest_ipfs_accel.plugin import wire
+from pytest_ipfs_accel.plugin.bench_options import use_reference_floor
 from pytest_ipfs_accel.store import liveness
+from pytest_ipfs_accel.store.queries import reference_floor
 from pytest_ipfs_accel.plugin.store_options import lock_timeout
 from pytest_ipfs_accel.store.schema import (
     BenchmarkRow,
@@ -84,6 +86,8 @@ class Recorder:
         self.writer = writer
         self.run = run_row(self.config, self.run_id)
         writer.start_run(self.run)
+        if writer.con is not None:  # benchmark items settle towards this machine's usual speed
+            use_reference_floor(self.config, reference_floor(writer.con, self.run.machine_id))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.writer is not None:

@@ -8,7 +8,8 @@ reports pass through the same readers, so controller-side code has one path.
 Controller -> worker (``workerinput``, at node set-up):
     :data:`PLATFORMS` the platform list every worker collects with (the controller's detection),
     :data:`CAPABILITY_CHANNEL` the execnet channel a worker reports its platforms on,
-    :data:`LOCK_RUN` the run id whose device locks the workers share.
+    :data:`LOCK_RUN` the run id whose device locks the workers share,
+    :data:`REFERENCE_FLOOR` the machine's usual reference-workload time from the store (or None).
 
 Worker -> controller (on each ``TestReport``):
     :data:`ITEM_META` (report attribute) model, platform, runtime, device, kind, precision, batch size;
@@ -36,13 +37,14 @@ if TYPE_CHECKING:
 PLATFORMS = "ipfs_accel_platforms"
 CAPABILITY_CHANNEL = "ipfs_accel_capchan"
 LOCK_RUN = "ipfs_accel_lock_run"
+REFERENCE_FLOOR = "ipfs_accel_reference_floor"
 
 ITEM_META = "ipfs_accel"
 FAILURE = "ipfs_failure"
 LOCK_WAIT = "ipfs_lock_wait_s"
 
 __all__ = ["ACCURACY", "BENCHMARK", "CAPABILITY_CHANNEL", "FAILURE", "FIXTURE_TIMING", "GENERATION", "ITEM_META",
-           "LOCK_RUN", "LOCK_WAIT", "PLATFORMS", "attribute", "benchmark_record", "fixture_timing",
+           "LOCK_RUN", "LOCK_WAIT", "PLATFORMS", "REFERENCE_FLOOR", "attribute", "benchmark_record", "fixture_timing",
            "user_property"]
 
 

@@ -12,8 +12,12 @@ or a ``benchmark_results`` row as a dict):
   :data:`BUSY_MARGIN`; or a coefficient of variation above :data:`CV_FACTOR` times the baseline's
   (and above :data:`CV_FLOOR`);
 * :func:`reference_slower`: did a fixed pure-Python workload (``host.reference``), timed in the
-  same process around the item, run slower than in the baseline runs? Then the machine, not the
-  code, is slower (a whole process slowed by another tenant or a lower clock shows nowhere else);
+  same process before and after the item's rounds, run slower than in the baseline runs?
+  Then the machine, not the code, is slower (the episodes in which a whole VM runs slower show
+  nowhere else). Benchmark items wait for the machine's usual speed before timing, so this is
+  rare: a wait that ran out (``--ipfs-benchmark-settle``);
+* :func:`at_usual_speed`: the baseline runs that were timed while the machine ran at its usual
+  speed (by the reference workload); the others are left out of the baseline;
 * :func:`fastest_s` and :func:`spread`: the figure the gate compares -- the item's fastest round:
   noise only ever adds time, so the fastest round moves when the code does and barely otherwise --
   and how far apart the baseline runs' fastest rounds are (``last:N``, robustly: 3 median absolute
@@ -27,6 +31,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from pytest_ipfs_accel.host import reference
+
 #: Fewest timed rounds before the gate gives any verdict on an item.
 MIN_ROUNDS = 10
 #: Fewest seconds of timed calls (rounds x iterations x mean) before any verdict.
@@ -38,8 +44,9 @@ CV_FACTOR = 3.0
 CV_FLOOR = 0.10
 #: The baseline runs' spread is this many median absolute deviations of their fastest rounds.
 SPREAD_MADS = 3.0
-#: A reference workload this much slower than in the baseline runs marks a slower machine.
-REFERENCE_MARGIN = 0.10
+#: A reference workload this much slower than in the baseline runs marks a slower machine (the margin
+#: the benchmark kinds settle to before their rounds).
+REFERENCE_MARGIN = reference.MARGIN
 
 
 def _number(stats: dict[str, Any], key: str) -> float | None:
@@ -122,7 +129,8 @@ def spread(values: list[float]) -> float:
 
 def reference_slower(stats: dict[str, Any], base_reference_s: float | None) -> str | None:
     """Why the machine itself looks slower than in the baseline runs: the fixed reference workload
-    (``host.reference``, timed in the same process) ran more than :data:`REFERENCE_MARGIN` slower;
+    (``host.reference``, timed in the same process) ran more than :data:`REFERENCE_MARGIN` slower than
+    ``base_reference_s`` (the median of the baseline runs timed at the usual speed);
     None when it did not, or when either side has no reference figure (rows before v9)."""
     now = _number(stats, "reference_s")
     if now is None or not base_reference_s or base_reference_s <= 0:
@@ -132,6 +140,18 @@ def reference_slower(stats: dict[str, Any], base_reference_s: float | None) -> s
         return None
     return (f"the machine ran a fixed reference workload {change * 100:.0f}% slower than in the baseline runs "
             "(host.reference): a slower machine, not slower code")
+
+
+def at_usual_speed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The baseline runs of one item that were timed at the machine's usual speed: their reference
+    workload (``reference_s``) within :data:`REFERENCE_MARGIN` of the fastest of them. A run timed
+    while the machine was slower would widen the spread and hide a real slowdown. Rows without a
+    reference figure (before v9) are all kept."""
+    known = [float(r["reference_s"]) for r in rows if _number(r, "reference_s")]
+    if not known:
+        return rows
+    limit = min(known) * (1.0 + REFERENCE_MARGIN)
+    return [r for r in rows if not _number(r, "reference_s") or float(r["reference_s"]) <= limit]
 
 
 def typical_cv(values: list[Any]) -> float | None:

@@ -21,8 +21,11 @@ Noise, for the gate and the reports: ``cv`` (stddev / mean of the rounds), ``loa
 ``load_after`` (1-minute load average around the timing), ``other_cpu_s`` (CPU seconds other
 processes used or the hypervisor stole during the timing: ``host.load``), ``threads`` (what the
 runtime timed with: ``--ipfs-benchmark-threads``, default the physical cores this process may use,
-set for torch, ONNX Runtime and OpenVINO alike, with or without xdist) and ``lock_wait_s`` (seconds
-waited for the device's timing lock). When pytest-benchmark calibrates the rounds itself, at least
+set for torch, ONNX Runtime and OpenVINO alike, with or without xdist), ``lock_wait_s`` (seconds
+waited for the device's timing lock), ``settle_s`` (seconds waited, inside that lock, for the machine
+to run a fixed reference workload at its usual speed, before the rounds and, with
+``--ipfs-benchmark-rounds``, before each of :data:`BATCHES` batches of them: ``host.reference``) and
+``reference_s`` (the machine's speed: :meth:`Surroundings.machine_speed`). When pytest-benchmark calibrates the rounds itself, at least
 ``regression.noise.MIN_ROUNDS`` are timed so that the gate can judge every item.
 """
 
@@ -66,19 +69,19 @@ def _settings(config) -> TimingSettings:
     return config.stash.get(TIMING, None) or TimingSettings()
 
 
-def _time(benchmark, request, runner, inputs) -> None:
-    """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup``, or pytest-benchmark's calibration
-    with at least the gate's minimum of rounds."""
+def _time(benchmark, chosen: TimingSettings, runner, inputs, around: Surroundings) -> None:
+    """The timed rounds: ``--ipfs-benchmark-rounds``/``-warmup`` (in batches, each after a wait for the
+    machine's usual speed: ``around.between_rounds``), or pytest-benchmark's calibration with at
+    least the gate's minimum of rounds."""
     from pytest_ipfs_accel.regression.noise import MIN_ROUNDS
 
-    chosen = _settings(request.config)
     if chosen.rounds is None:
         if isinstance(getattr(benchmark, "_min_rounds", None), int) and benchmark._min_rounds < MIN_ROUNDS:
             benchmark._min_rounds = MIN_ROUNDS  # pytest-benchmark's --benchmark-min-rounds (default 5)
         benchmark(runner, inputs)
     else:
-        benchmark.pedantic(runner, args=(inputs,), rounds=chosen.rounds, warmup_rounds=chosen.warmup or 0,
-                           iterations=1)
+        benchmark.pedantic(runner, args=(inputs,), setup=around.between_rounds, rounds=chosen.rounds,
+                           warmup_rounds=chosen.warmup or 0, iterations=1)
 
 
 def fixture_info(benchmark) -> FixtureInfo:
@@ -120,33 +123,76 @@ def fixture_record(benchmark) -> BenchmarkRecord | None:
     return None if found is None else BenchmarkRecord(**found)
 
 
+#: ``benchmark.pedantic`` rounds come in this many batches, each after a wait for the machine's usual
+#: speed: the fastest round then comes from a batch the machine timed at its usual speed.
+BATCHES = 4
+
+
 class Surroundings:
-    """What is sampled around timed rounds (inside the device lock): load, other processes' CPU and the
-    fixed reference workload (``host.reference``) before and after. ``with Surroundings() as around:``"""
+    """What happens around timed rounds (inside the device lock): waits until the machine runs a fixed
+    reference workload at its usual speed (``host.reference``, each at most ``settings.settle_s``):
+    before the rounds and, with ``benchmark.pedantic``, before each of :data:`BATCHES` batches of
+    them (:meth:`between_rounds`, its ``setup``); load before and after; other processes' CPU over
+    the batches (not the waits); the reference again after the rounds.
+    ``with Surroundings(settings) as around:``"""
+
+    def __init__(self, settings: TimingSettings) -> None:
+        self.settings = settings
+        self.settles: list[Any] = []  # host.reference.Settled, one per batch
+        self.other_cpu_s: float | None = 0.0
+        self._calls = 0
+
+    def _settle(self) -> None:
+        from pytest_ipfs_accel.host import load, reference
+
+        self.settles.append(reference.SETTLER.settle(self.settings.reference_floor_s, self.settings.settle_s))
+        self._batch = load.sample()  # after the reference: other_cpu_s covers the rounds alone
+
+    def _batch_done(self) -> Any:
+        from pytest_ipfs_accel.host import load
+
+        now = load.sample()
+        other = load.other_cpu_s(self._batch, now)
+        self.other_cpu_s = None if other is None or self.other_cpu_s is None else self.other_cpu_s + other
+        return now
 
     def __enter__(self) -> Surroundings:
-        from pytest_ipfs_accel.host import load, reference
-
-        self.reference_before = reference.fastest_s()
-        self.before = load.sample()  # after the reference: other_cpu_s covers the rounds alone
+        self._settle()
+        self.before = self._batch
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        from pytest_ipfs_accel.host import load, reference
+    def between_rounds(self) -> None:
+        """``benchmark.pedantic``'s ``setup`` (called before every round, warm-up ones too): a wait for
+        the usual speed before each batch of timed rounds but the first."""
+        chosen = self.settings
+        self._calls += 1
+        timed = self._calls - (chosen.warmup or 0)  # 1-based: the timed round about to run
+        every = -(-(chosen.rounds or 1) // BATCHES)
+        if timed > 1 and (timed - 1) % every == 0:
+            self._batch_done()
+            self._settle()
 
-        self.after = load.sample()
+    def __exit__(self, *exc: object) -> None:
+        from pytest_ipfs_accel.host import reference
+
+        self.after = self._batch_done()
         self.reference_after = reference.fastest_s()
+
+    def machine_speed(self) -> float:
+        """The reference time of the batch timed on the fastest machine: per batch, the slower of the
+        references right before it (after its wait) and right after it (before the next wait)."""
+        ends = [settled.first_s for settled in self.settles[1:]] + [self.reference_after]
+        return min(max(settled.reference_s, end) for settled, end in zip(self.settles, ends))
 
     def fields(self, request, threads: int, held) -> dict[str, Any]:
         """The record's fields about the timing's surroundings: noise, memory, the item's max_slowdown."""
-        from pytest_ipfs_accel.host import load, reference
         from pytest_ipfs_accel.markers import marker_slowdown
 
         waited = getattr(held, "waited_s", None)
         return {"max_slowdown": marker_slowdown(request.node), "threads": threads, "load_before": self.before.load1,
-                "load_after": self.after.load1, "other_cpu_s": load.other_cpu_s(self.before, self.after),
+                "load_after": self.after.load1, "other_cpu_s": self.other_cpu_s,
                 "lock_wait_s": float(waited) if isinstance(waited, (int, float)) else None,
-                "reference_s": reference.around(self.reference_before, self.reference_after),
+                "reference_s": self.machine_speed(), "settle_s": sum(s.waited_s for s in self.settles),
                 "peak_rss_mb": peak_rss_mb()}
 
 
@@ -212,8 +258,9 @@ def _timed(benchmark, request, model: checks.ModelRef, platform: str, precision:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         benchmark.group = f"{model.name} {platform}" + ("" if precision == "fp32" else f" {precision}")
-        with Surroundings() as around:
-            _time(benchmark, request, call, inputs)
+        chosen = _settings(request.config)
+        with Surroundings(chosen) as around:
+            _time(benchmark, chosen, call, inputs, around)
     values = timing(benchmark, batch_size)
     if values is None:
         return None

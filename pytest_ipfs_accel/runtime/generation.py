@@ -135,7 +135,7 @@ def benchmark(request: Any, model: checks.ModelRef, platform: str, batch_size: i
     with device_lock(device) as held, timing_threads(count):
         for _ in range(max(chosen.warmup if chosen.warmup is not None else 1, 1)):
             _run(generator, model, platform, feed, logits=False)  # untimed: first-call allocations stay out
-        with bench.Surroundings() as around:
+        with bench.Surroundings(chosen) as around:
             runs = [_run(generator, model, platform, feed, logits=False)
                     for _ in range(chosen.rounds or DEFAULT_REPEATS)]
     record = GenerationRecord(**summarize(runs, batch_size, prompt_tokens, new_tokens),

@@ -88,7 +88,8 @@ class BenchmarkRecord:
     load_after: float | None = None
     other_cpu_s: float | None = None
     lock_wait_s: float | None = None
-    reference_s: float | None = None  # host.reference's fixed workload around the rounds: the machine's speed
+    reference_s: float | None = None  # host.reference's fixed workload before the rounds: the machine's speed
+    settle_s: float | None = None  # seconds waited for the machine's usual speed before the rounds
     # the accuracy this precision costs (vs torch cpu fp32 on the timed inputs) and the artifact's size
     cosine: float | None = None
     top1: float | None = None

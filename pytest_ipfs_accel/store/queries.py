@@ -127,3 +127,21 @@ def benchmarks(con, run_id: str) -> list[dict[str, Any]]:
         "SELECT b.* EXCLUDE (rounds_s), (SELECT any_value(t.failure_class) FROM test_results t WHERE "
         "t.run_id = b.run_id AND t.node_id = b.node_id) AS failure_class FROM benchmark_results b "
         "WHERE b.run_id = ? ORDER BY b.model, b.platform, b.batch_size, b.node_id", [run_id]))
+
+
+#: Newest benchmark rows :func:`reference_floor` looks at.
+FLOOR_ROWS = 200
+
+
+def reference_floor(con, machine_id: str | None) -> float | None:
+    """This machine's usual time of the fixed reference workload (``host.reference``): the 10th
+    percentile of ``reference_s`` over its newest :data:`FLOOR_ROWS` benchmark rows (noise only adds
+    time, and a slowed machine was measured up to half the time; the percentile, unlike the least,
+    ignores one freak); None without a machine id or rows."""
+    if not machine_id:
+        return None
+    found = con.execute(
+        "SELECT quantile_cont(reference_s, 0.1) FROM (SELECT b.reference_s FROM benchmark_results b "
+        "JOIN runs r ON r.id = b.run_id WHERE r.machine_id = ? AND b.reference_s > 0 "
+        "ORDER BY r.started_at DESC LIMIT ?)", [machine_id, FLOOR_ROWS]).fetchone()
+    return float(found[0]) if found and found[0] is not None else None

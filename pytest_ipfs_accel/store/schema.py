@@ -46,8 +46,10 @@ Tables (times are UTC ``TIMESTAMP``; durations in seconds, memory in MB; JSON co
     generations, so the regression gate covers them like any benchmark; since v8 ``cosine``,
     ``top1``, ``top5`` (accuracy on the timed inputs) and ``artifact_mb`` (the exported or quantized
     model's size on disk; NULL for eager torch); since v9 ``reference_s`` (the fastest round of a
-    fixed pure-Python workload timed in the same process around the item: ``host.reference``; the
-    gate compares it with the baseline's to tell a slower machine from slower code).
+    fixed pure-Python workload timed in the same process before the item's rounds: ``host.reference``;
+    the gate compares it with the baseline's to tell a slower machine from slower code); since v10
+    ``settle_s`` (seconds the item waited, before its rounds, for the machine to run that workload
+    at its usual speed).
 
 Since v6 ``(run_id, node_id)`` is unique in ``test_results`` and in ``benchmark_results`` (a unique
 index; step 5 first deletes all but the first-written of any duplicates, in its own transaction
@@ -77,7 +79,7 @@ from pathlib import Path
 from typing import Any
 
 #: The version this code writes; it reads and migrates every version up to this one.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 #: Raw benchmark rounds kept per row (the first ones; the stats columns cover every round).
 MAX_ROUNDS_STORED = 2000
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -190,6 +192,9 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (9, "benchmark_results: the reference workload's fastest round (host.reference)", (
         "ALTER TABLE benchmark_results ADD COLUMN reference_s DOUBLE",
     )),
+    (10, "benchmark_results: seconds waited for the machine's usual speed before the rounds", (
+        "ALTER TABLE benchmark_results ADD COLUMN settle_s DOUBLE",
+    )),
 )
 #: Tables whose rows are keyed by (run_id, node_id) since v5.
 KEYED_TABLES = ("test_results", "benchmark_results")  # since v6
@@ -293,6 +298,7 @@ class BenchmarkRow:
     top5: float | None = None
     artifact_mb: float | None = None  # v8: the exported / quantized artifact's size on disk
     reference_s: float | None = None  # v9: fastest round of host.reference's fixed workload, same process
+    settle_s: float | None = None  # v10: seconds waited for the machine's usual speed before the rounds
 
 
 #: table -> row class; the columns this code writes are the dataclass fields.

@@ -121,3 +121,23 @@ def test_a_slowdown_on_a_busy_machine_is_inconclusive_and_fails_only_when_asked(
     strict.stdout.fnmatch_lines(["*inconclusive benchmark comparison in 1 item(s): exit status 6*"])
     assert query(pytester, "SELECT threads, load_before, load_after, cv > 0 FROM benchmark_results ORDER BY run_id"
                  ) == [(1, 0.0, 0.0, True), (1, 40.0, 40.0, True), (1, 40.0, 40.0, True)]
+
+
+@pytest.mark.slow
+def test_an_item_waits_for_the_usual_speed_and_a_wait_that_runs_out_is_inconclusive(run, pytester, clocked,
+                                                                                   monkeypatch):
+    """17.1: the store's reference floor reaches the xdist workers; an item on a machine that stays 60 %
+    slower waits --ipfs-benchmark-settle seconds for the usual speed, then times, and the gate calls a
+    +50 % "inconclusive: machine busy" (the machine, not the code). Both figures are stored."""
+    clocked(1)
+    assert run(*BERT_CPU).ret == 0
+    monkeypatch.setenv("IPFS_TEST_REFERENCE_S", "0.0008")
+    clocked(2, factor=1.5)
+    slowed = run(*BERT_CPU, "-n", "2", "--ipfs-benchmark-settle=0.3", "--ipfs-compare=last",
+                 "--ipfs-fail-on-regression=10%")
+    assert slowed.ret == 0, slowed.stdout.str()
+    slowed.stdout.fnmatch_lines(["*test_benchmark?cpu-bs1?*inconclusive: machine busy*reference workload 60% slower*"])
+    (first, second) = query(pytester, "SELECT reference_s, settle_s FROM benchmark_results b JOIN runs r "
+                                      "ON r.id = b.run_id ORDER BY r.started_at")
+    assert first == (0.0005, pytest.approx(0.0, abs=0.05))  # no floor yet: its own first probe
+    assert second[0] == 0.0008 and 0.3 <= second[1] < 5
