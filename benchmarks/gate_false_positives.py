@@ -199,7 +199,7 @@ def show(results: dict[str, dict], args: argparse.Namespace) -> None:
                                        for ref in ("pooled", "previous")))
     for phase, res in results.items():
         same, slow = res["changes"]["same"], res["changes"]["slow"]
-        drift = f"same-code median change {min(same):+.1f} … {max(same):+.1f}%" if same else ""
+        drift = f"same-code fastest-round change {min(same):+.1f} … {max(same):+.1f}%" if same else ""
         slowed = f"; slowed {min(slow):+.1f} … {max(slow):+.1f}%" if slow else ""
         print(f"{phase}: {res['conditions']}; {drift}{slowed}; {res['seconds']:.0f} s")
 
