@@ -52,7 +52,9 @@ class ControllerPlugin:
         from pytest_ipfs_accel.host.devicelock import settings
 
         node.workerinput[wire.LOCK_RUN] = settings().run_id
-        node.workerinput[wire.REFERENCE_FLOOR] = timing_settings(self.config).reference_floor_s
+        # this machine's usual speed: only for workers on this machine (popen), not ssh= / socket= ones
+        local = bool(getattr(getattr(node.gateway, "spec", None), "popen", False))
+        node.workerinput[wire.REFERENCE_FLOOR] = timing_settings(self.config).reference_floor_s if local else None
         channel = node.gateway.newchannel()
         channel.setcallback(self.registry.receiver(node.gateway.id))
         node.workerinput[wire.CAPABILITY_CHANNEL] = channel

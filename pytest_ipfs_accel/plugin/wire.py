@@ -9,7 +9,8 @@ Controller -> worker (``workerinput``, at node set-up):
     :data:`PLATFORMS` the platform list every worker collects with (the controller's detection),
     :data:`CAPABILITY_CHANNEL` the execnet channel a worker reports its platforms on,
     :data:`LOCK_RUN` the run id whose device locks the workers share,
-    :data:`REFERENCE_FLOOR` the machine's usual reference-workload time from the store (or None).
+    :data:`REFERENCE_FLOOR` the machine's usual reference-workload time from the store (None: not known,
+    or a worker on another machine: ``--tx ssh=`` / ``socket=``).
 
 Worker -> controller (on each ``TestReport``):
     :data:`ITEM_META` (report attribute) model, platform, runtime, device, kind, precision, batch size;
