@@ -125,8 +125,3 @@ class Settler:
 #: The process's settler (the benchmark kinds call ``SETTLER.settle``).
 SETTLER = Settler()
 
-
-def around(before: float, after: float) -> float:
-    """One figure for the reference timed before and after an item: the slower of the two, so that a
-    machine slowed during either half is seen."""
-    return max(before, after)

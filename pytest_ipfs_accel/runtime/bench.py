@@ -24,21 +24,26 @@ runtime timed with: ``--ipfs-benchmark-threads``, default the physical cores thi
 set for torch, ONNX Runtime and OpenVINO alike, with or without xdist), ``lock_wait_s`` (seconds
 waited for the device's timing lock), ``settle_s`` (seconds waited, inside that lock, for the machine
 to run a fixed reference workload at its usual speed, before the rounds and, with
-``--ipfs-benchmark-rounds``, before each of :data:`BATCHES` batches of them: ``host.reference``) and
-``reference_s`` (the machine's speed: :meth:`Surroundings.machine_speed`). When pytest-benchmark calibrates the rounds itself, at least
-``regression.noise.MIN_ROUNDS`` are timed so that the gate can judge every item.
+``--ipfs-benchmark-rounds``, before each of :data:`BATCHES` batches of them: ``host.reference``)
+and ``reference_s`` (the machine's speed: :meth:`Surroundings.machine_speed`). When
+pytest-benchmark calibrates the rounds itself, at least ``regression.noise.MIN_ROUNDS`` are timed
+so that the gate can judge every item.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_ipfs_accel.rounds import coefficient_of_variation, percentile
 from pytest_ipfs_accel.runtime import checks, keys
 from pytest_ipfs_accel.runtime.record import BenchmarkRecord, FixtureInfo
 from pytest_ipfs_accel.runtime.timing import TIMING, TimingSettings
+
+if TYPE_CHECKING:
+    from pytest_ipfs_accel.host.load import Sample
+    from pytest_ipfs_accel.host.reference import Settled
 
 #: user_properties key of the benchmark kind's record.
 KEY = keys.BENCHMARK
@@ -138,8 +143,9 @@ class Surroundings:
 
     def __init__(self, settings: TimingSettings) -> None:
         self.settings = settings
-        self.settles: list[Any] = []  # host.reference.Settled, one per batch
-        self.other_cpu_s: float | None = 0.0
+        self.settles: list[Settled] = []  # one per batch
+        self.other_cpu_s: float | None = 0.0  # summed over the batches
+        self._batch: Sample | None = None  # taken when the current batch began
         self._calls = 0
 
     def _settle(self) -> None:
@@ -148,7 +154,7 @@ class Surroundings:
         self.settles.append(reference.SETTLER.settle(self.settings.reference_floor_s, self.settings.settle_s))
         self._batch = load.sample()  # after the reference: other_cpu_s covers the rounds alone
 
-    def _batch_done(self) -> Any:
+    def _batch_done(self) -> Sample:
         from pytest_ipfs_accel.host import load
 
         now = load.sample()

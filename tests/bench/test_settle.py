@@ -11,7 +11,7 @@ from pytest_ipfs_accel.host import reference
 
 def test_the_reference_workload_takes_milliseconds():
     best = reference.fastest_s(rounds=3)
-    assert 0 < best < 0.5 and reference.around(0.001, 0.002) == 0.002
+    assert 0 < best < 0.5
 
 
 def test_a_machine_at_its_usual_speed_is_not_waited_for():
