@@ -101,11 +101,10 @@ class Settler:
         started = time.perf_counter()
         if self.spent >= TOTAL_BUDGETS * budget_s:
             budget_s = 0.0
-        seen = first = float("inf")
+        timed: list[float] = []  # this wait's references, in order
         while True:
             reference_s = fastest_s()
-            first = reference_s if first == float("inf") else first
-            seen = min(seen, reference_s)
+            timed.append(reference_s)
             self.best = min(self.best or reference_s, reference_s)
             usual = self.usual(floor_s) or reference_s
             waited = time.perf_counter() - started
@@ -116,10 +115,10 @@ class Settler:
                 break
             if waited >= budget_s:
                 if budget_s > 0:
-                    self.adopted = seen
+                    self.adopted = min(timed)
                 break
         self.spent += waited
-        return Settled(reference_s, waited, first)
+        return Settled(reference_s, waited, timed[0])
 
 
 #: The process's settler (the benchmark kinds call ``SETTLER.settle``).

@@ -143,7 +143,8 @@ def _timing(config: pytest.Config) -> TimingSettings:
         warmup = DEFAULT_WARMUP if warmup is None else warmup
     settle = read(config, "ipfs_benchmark_settle", _seconds)
     floor = getattr(config, "workerinput", {}).get(wire.REFERENCE_FLOOR)  # the controller's, on a worker
-    return TimingSettings(rounds=rounds, warmup=warmup, threads=read(config, "ipfs_benchmark_threads", settings.threads),
+    return TimingSettings(rounds=rounds, warmup=warmup,
+                          threads=read(config, "ipfs_benchmark_threads", settings.threads),
                           settle_s=DEFAULT_SETTLE_S if settle is None else settle,
                           reference_floor_s=float(floor) if isinstance(floor, (int, float)) else None)
 

@@ -193,7 +193,7 @@ def load(con, run_ids: list[str]) -> Baseline:
     return base
 
 
-#: benchmark_results columns the gate reads.
+#: benchmark_results columns the gate reads (``settle_s`` only for those who show its input: the gate benchmark).
 _COLUMNS = ("run_id", "node_id", "model", "platform", "precision", "batch_size", "min_s", "median_s", "mean_s",
             "rounds", "iterations", "rounds_s", "cv", "load_before", "load_after", "other_cpu_s", "threads",
             "lock_wait_s", "reference_s", "settle_s")
